@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class AccountsConfig(AppConfig):
+    name = "accounts"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from . import signals
+
+        # Last app to migrate is unknown: run after every app, the handler is idempotent.
+        post_migrate.connect(signals.grant_app_role_after_migrate, dispatch_uid="sb_grant")
+        post_migrate.connect(signals.sync_staff_group_permissions, dispatch_uid="sb_groups")

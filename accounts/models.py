@@ -1,0 +1,94 @@
+"""The tenant (Organization), who belongs to it (Membership), and what it is told (Notification).
+
+Organization and Membership are the tenancy plumbing itself: they are looked up before a tenant
+is known (to decide it), so they carry no row-level security; every read of them in views and
+the API is filtered by the user's memberships instead.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from .managers import TenantModel
+from .roles import WRITER_ROLES, MemberRole
+
+
+class Organization(models.Model):
+    """A customer of the agency. Every tenant row points at one (or at none: shared)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=80, unique=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    """A user's role in one organization. A user may belong to several."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=16, choices=MemberRole.choices, default=MemberRole.MEMBER)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organization"], name="uniq_membership")
+        ]
+        ordering = ["organization__name"]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.organization} ({self.role})"
+
+    @property
+    def can_write(self) -> bool:
+        return self.role in WRITER_ROLES
+
+
+class Notification(TenantModel):
+    """Something a customer should see: a meeting booked, a lead that showed interest."""
+
+    class Kind(models.TextChoices):
+        MEETING_BOOKED = "meeting_booked", "Meeting booked"
+        LEAD_INTERESTED = "lead_interested", "Lead interested"
+        OTHER = "other", "Other"
+
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    title = models.CharField(max_length=300)
+    body = models.TextField(blank=True)
+    campaign = models.ForeignKey(
+        "campaigns.Campaign", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    lead = models.ForeignKey(
+        "campaigns.Lead", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    # One notification per (event, kind): reprocessing a webhook event must not notify twice.
+    source_event = models.ForeignKey(
+        "instantly.WebhookEvent", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source_event", "kind"], name="uniq_notification_per_event"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title

@@ -1,0 +1,103 @@
+"""The tenant context: which organization the current request or task acts for.
+
+One context manager, `tenant_scope`, sets the tenant in two places that must always agree:
+- a context variable read by the fail-closed `TenantManager` (Python side), and
+- the PostgreSQL settings `app.current_org` / `app.bypass_rls`, set with
+  `set_config(..., true)` inside a transaction it opens, read by the row-level security
+  policies (database side).
+
+`set_config(..., true)` lasts until the end of the transaction, so a pooled connection never
+carries one request's tenant into the next. In Django's autocommit mode every statement is its
+own transaction; that is why the scope always opens `transaction.atomic()` itself.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from django.db import connections, transaction
+
+
+class TenantNotSet(RuntimeError):
+    """A tenant-scoped query ran with no tenant context: fail closed, never return all rows."""
+
+
+@dataclass(frozen=True)
+class TenantContext:
+    """Who the current code acts for: one organization, or staff with the bypass."""
+
+    organization_id: uuid.UUID | None = None
+    bypass: bool = False
+
+    @property
+    def is_staff(self) -> bool:
+        return self.bypass
+
+
+_current: contextvars.ContextVar[TenantContext | None] = contextvars.ContextVar(
+    "salesbrain_tenant", default=None
+)
+
+
+def current_tenant() -> TenantContext | None:
+    """The active context, or None outside any scope."""
+    return _current.get()
+
+
+def current_organization_id() -> uuid.UUID | None:
+    ctx = _current.get()
+    return ctx.organization_id if ctx else None
+
+
+def _apply_to_database(ctx: TenantContext | None, using: str) -> None:
+    org = str(ctx.organization_id) if ctx and ctx.organization_id else ""
+    bypass = "on" if ctx and ctx.bypass else "off"
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config('app.current_org', %s, true), "
+            "set_config('app.bypass_rls', %s, true)",
+            [org, bypass],
+        )
+
+
+@contextmanager
+def tenant_scope(
+    organization_id: uuid.UUID | str | None = None,
+    *,
+    bypass: bool = False,
+    using: str = "default",
+) -> Iterator[TenantContext]:
+    """Act for one organization (or, with `bypass=True`, as staff over every row).
+
+    Opens a transaction (a savepoint when nested) and restores the outer context on exit, in
+    Python and in PostgreSQL alike. Only server code may pass `bypass=True`: it is decided from
+    the user's staff role or by a task that needs to see the shared workspace.
+    """
+    if organization_id is not None and not isinstance(organization_id, uuid.UUID):
+        organization_id = uuid.UUID(str(organization_id))
+    ctx = TenantContext(organization_id=organization_id, bypass=bypass)
+    outer = _current.get()
+    token = _current.set(ctx)
+    try:
+        with transaction.atomic(using=using):
+            _apply_to_database(ctx, using)
+            try:
+                yield ctx
+            finally:
+                conn = connections[using]
+                if conn.in_atomic_block and not conn.needs_rollback:
+                    # Released savepoints keep SET LOCAL values: put the outer ones back.
+                    _apply_to_database(outer, using)
+    finally:
+        _current.reset(token)
+
+
+@contextmanager
+def staff_scope(using: str = "default") -> Iterator[TenantContext]:
+    """Server code that must see every organization's rows and the shared workspace."""
+    with tenant_scope(bypass=True, using=using) as ctx:
+        yield ctx

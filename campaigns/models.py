@@ -1,0 +1,405 @@
+"""Campaigns, sending mailboxes, contacts and leads, and their daily figures.
+
+Domain models: they speak Salesbrain's vocabulary (text statuses), never Instantly's numeric
+codes or field spellings; `instantly.codes` translates. Synced objects keep the provider's raw
+JSON beside the typed columns (`raw`).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.utils import timezone
+
+from accounts.managers import TenantManager, TenantModel
+
+
+class MailboxManager(TenantManager):
+    """A tenant also sees the shared mailboxes that send for its campaigns (RLS agrees)."""
+
+    def scope_to_organization(self, qs, organization_id):
+        used = CampaignSender.objects.unscoped().filter(organization_id=organization_id)
+        return qs.filter(
+            models.Q(organization_id=organization_id)
+            | models.Q(id__in=used.values("email_account_id"))
+        )
+
+
+class MailboxStatManager(TenantManager):
+    def scope_to_organization(self, qs, organization_id):
+        used = CampaignSender.objects.unscoped().filter(organization_id=organization_id)
+        return qs.filter(
+            models.Q(organization_id=organization_id)
+            | models.Q(email_account_id__in=used.values("email_account_id"))
+        )
+
+
+class CampaignStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    ACTIVE = "active", "Active"
+    PAUSED = "paused", "Paused"
+    COMPLETED = "completed", "Completed"
+    RUNNING_SUBSEQUENCES = "running_subsequences", "Running subsequences"
+    ACCOUNTS_UNHEALTHY = "accounts_unhealthy", "Accounts unhealthy"
+    BOUNCE_PROTECT = "bounce_protect", "Bounce protect"
+    ACCOUNT_SUSPENDED = "account_suspended", "Account suspended"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class MailboxStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    PAUSED = "paused", "Paused"
+    CONNECTION_ERROR = "connection_error", "Connection error"
+    SOFT_BOUNCE_ERROR = "soft_bounce_error", "Soft bounce error"
+    SENDING_ERROR = "sending_error", "Sending error"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class WarmupStatus(models.TextChoices):
+    PAUSED = "paused", "Paused"
+    ACTIVE = "active", "Active"
+    BANNED = "banned", "Banned"
+    SPAM_FOLDER_UNKNOWN = "spam_folder_unknown", "Spam folder unknown"
+    PERMANENT_SUSPENSION = "permanent_suspension", "Permanent suspension"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class MailProvider(models.TextChoices):
+    IMAP = "imap", "IMAP/SMTP"
+    GOOGLE = "google", "Google"
+    MICROSOFT = "microsoft", "Microsoft"
+    AWS = "aws", "AWS"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class LeadStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    PAUSED = "paused", "Paused"
+    COMPLETED = "completed", "Completed"
+    BOUNCED = "bounced", "Bounced"
+    UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
+    SKIPPED = "skipped", "Skipped"
+    ERROR = "error", "Error"
+
+
+class InterestStatus(models.TextChoices):
+    OUT_OF_OFFICE = "out_of_office", "Out of office"
+    INTERESTED = "interested", "Interested"
+    MEETING_BOOKED = "meeting_booked", "Meeting booked"
+    MEETING_COMPLETED = "meeting_completed", "Meeting completed"
+    CLOSED = "closed", "Closed (won)"
+    NEUTRAL = "neutral", "Neutral"
+    NOT_INTERESTED = "not_interested", "Not interested"
+    WRONG_PERSON = "wrong_person", "Wrong person"
+    LOST = "lost", "Lost"
+    NO_SHOW = "no_show", "No show"
+    CUSTOM = "custom", "Custom label"
+
+
+class Campaign(TenantModel):
+    """An Instantly campaign. In the shared workspace it stays unassigned (organization NULL,
+    staff only) until staff assign it; the assignment survives every sync."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    connection = models.ForeignKey(
+        "instantly.ProviderConnection", on_delete=models.PROTECT, related_name="campaigns"
+    )
+    instantly_id = models.CharField(max_length=64)
+    name = models.CharField(max_length=300, blank=True)
+    status = models.CharField(
+        max_length=32, choices=CampaignStatus.choices, default=CampaignStatus.UNKNOWN, db_index=True
+    )
+    daily_limit = models.PositiveIntegerField(null=True, blank=True)
+    stop_on_reply = models.BooleanField(null=True, blank=True)
+    open_tracking = models.BooleanField(null=True, blank=True)
+    link_tracking = models.BooleanField(null=True, blank=True)
+    text_only = models.BooleanField(null=True, blank=True)
+    schedule = models.JSONField(default=dict, blank=True)
+    sequences = models.JSONField(default=list, blank=True)
+    sender_emails = models.JSONField(default=list, blank=True)
+    # Totals from Instantly's campaign analytics (authoritative; refreshed by each sync).
+    analytics = models.JSONField(default=dict, blank=True)
+    raw = models.JSONField(default=dict, blank=True)
+    is_placeholder = models.BooleanField(
+        default=False, help_text="Created from a webhook before any sync saw it."
+    )
+    completed_at = models.DateTimeField(null=True, blank=True)
+    vanished_at = models.DateTimeField(
+        null=True, blank=True, help_text="No longer listed upstream; kept, never deleted."
+    )
+    upstream_created_at = models.DateTimeField(null=True, blank=True)
+    upstream_updated_at = models.DateTimeField(null=True, blank=True)
+    synced_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connection", "instantly_id"], name="uniq_campaign_per_connection"
+            )
+        ]
+        indexes = [models.Index(fields=["organization", "name"], name="campaign_org_name_idx")]
+
+    def __str__(self) -> str:
+        return self.name or self.instantly_id
+
+
+class EmailAccount(TenantModel):
+    """A sending mailbox. A shared-workspace mailbox (organization NULL) is readable by every
+    organization whose campaigns send from it (see `CampaignSender` and its RLS policy)."""
+
+    connection = models.ForeignKey(
+        "instantly.ProviderConnection", on_delete=models.PROTECT, related_name="email_accounts"
+    )
+    email = models.EmailField(max_length=254)
+    first_name = models.CharField(max_length=120, blank=True)
+    last_name = models.CharField(max_length=120, blank=True)
+    status = models.CharField(
+        max_length=32, choices=MailboxStatus.choices, default=MailboxStatus.UNKNOWN, db_index=True
+    )
+    status_message = models.JSONField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    provider = models.CharField(
+        max_length=16, choices=MailProvider.choices, default=MailProvider.UNKNOWN
+    )
+    daily_limit = models.PositiveIntegerField(null=True, blank=True)
+    sending_gap = models.PositiveIntegerField(null=True, blank=True)
+    warmup_status = models.CharField(
+        max_length=32, choices=WarmupStatus.choices, default=WarmupStatus.UNKNOWN
+    )
+    warmup_score = models.PositiveSmallIntegerField(null=True, blank=True)
+    warmup = models.JSONField(default=dict, blank=True)
+    tracking_domain = models.CharField(max_length=255, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    raw = models.JSONField(default=dict, blank=True)
+    vanished_at = models.DateTimeField(null=True, blank=True)
+    upstream_created_at = models.DateTimeField(null=True, blank=True)
+    upstream_updated_at = models.DateTimeField(null=True, blank=True)
+    synced_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = MailboxManager()
+
+    class Meta:
+        ordering = ["email"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connection", "email"], name="uniq_mailbox_per_connection"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+    @property
+    def is_healthy(self) -> bool:
+        return self.status == MailboxStatus.ACTIVE
+
+
+class CampaignSender(TenantModel):
+    """Which mailboxes send for which campaign; organization follows the campaign."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="senders")
+    email_account = models.ForeignKey(
+        EmailAccount, on_delete=models.CASCADE, related_name="campaign_links"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "email_account"], name="uniq_campaign_sender"
+            )
+        ]
+
+
+class Contact(TenantModel):
+    """A person Salesbrain writes to, once per organization (or once in the shared pool)."""
+
+    email = models.EmailField(max_length=254)
+    first_name = models.CharField(max_length=120, blank=True)
+    last_name = models.CharField(max_length=120, blank=True)
+    company_name = models.CharField(max_length=200, blank=True)
+    custom_variables = models.JSONField(default=dict, blank=True)
+    last_activity_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["email"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "email"],
+                name="uniq_contact_per_org",
+                nulls_distinct=False,
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(p for p in (self.first_name, self.last_name) if p)
+
+
+class Lead(TenantModel):
+    """A contact inside one campaign, with its state there. States only move forward in time:
+    `status_at` / `interest_status_at` keep an older event from overwriting a newer state."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="leads")
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="leads")
+    instantly_id = models.CharField(max_length=64, blank=True)
+    status = models.CharField(
+        max_length=16, choices=LeadStatus.choices, default=LeadStatus.ACTIVE, db_index=True
+    )
+    status_at = models.DateTimeField(null=True, blank=True)
+    interest_status = models.CharField(
+        max_length=32, choices=InterestStatus.choices, blank=True, db_index=True
+    )
+    interest_label = models.CharField(max_length=120, blank=True)
+    interest_status_at = models.DateTimeField(null=True, blank=True)
+    last_activity_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    raw = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-last_activity_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "contact"], name="uniq_lead_per_campaign")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contact_id} in {self.campaign_id}"
+
+
+class Activity(TenantModel):
+    """One thing that happened to a lead: an open, a click, a bounce, a status change."""
+
+    class Kind(models.TextChoices):
+        SENT = "sent", "Sent"
+        OPENED = "opened", "Opened"
+        CLICKED = "clicked", "Clicked"
+        REPLIED = "replied", "Replied"
+        AUTO_REPLIED = "auto_replied", "Auto-replied"
+        BOUNCED = "bounced", "Bounced"
+        UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
+        SPAM_REPORTED = "spam_reported", "Reported as spam"
+        STATUS_CHANGED = "status_changed", "Status changed"
+        INTEREST_CHANGED = "interest_changed", "Interest changed"
+        CAMPAIGN_CHANGED = "campaign_changed", "Campaign changed"
+        ACCOUNT_ERROR = "account_error", "Mailbox error"
+
+    kind = models.CharField(max_length=32, choices=Kind.choices, db_index=True)
+    occurred_at = models.DateTimeField(db_index=True)
+    campaign = models.ForeignKey(
+        Campaign, null=True, blank=True, on_delete=models.CASCADE, related_name="activities"
+    )
+    lead = models.ForeignKey(
+        Lead, null=True, blank=True, on_delete=models.CASCADE, related_name="activities"
+    )
+    contact = models.ForeignKey(
+        Contact, null=True, blank=True, on_delete=models.CASCADE, related_name="activities"
+    )
+    email_account = models.ForeignKey(
+        EmailAccount, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    step = models.PositiveSmallIntegerField(null=True, blank=True)
+    variant = models.PositiveSmallIntegerField(null=True, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    source_event = models.ForeignKey(
+        "instantly.WebhookEvent", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-occurred_at"]
+        verbose_name_plural = "activities"
+        constraints = [
+            models.UniqueConstraint(fields=["source_event", "kind"], name="uniq_activity_per_event")
+        ]
+        indexes = [models.Index(fields=["campaign", "occurred_at"], name="activity_campaign_idx")]
+
+
+class CampaignDailyStat(TenantModel):
+    """Per-campaign figures for one day (UTC), updated by webhook processing and sync."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="daily_stats")
+    date = models.DateField()
+    sent = models.PositiveIntegerField(default=0)
+    contacted = models.PositiveIntegerField(default=0)
+    opened = models.PositiveIntegerField(default=0)
+    unique_opened = models.PositiveIntegerField(default=0)
+    clicked = models.PositiveIntegerField(default=0)
+    unique_clicked = models.PositiveIntegerField(default=0)
+    replied = models.PositiveIntegerField(default=0)
+    unique_replied = models.PositiveIntegerField(default=0)
+    auto_replied = models.PositiveIntegerField(default=0)
+    bounced = models.PositiveIntegerField(default=0)
+    unsubscribed = models.PositiveIntegerField(default=0)
+    interested = models.PositiveIntegerField(default=0)
+    meetings_booked = models.PositiveIntegerField(default=0)
+    opportunities = models.PositiveIntegerField(default=0)
+
+    COUNTERS = (
+        "sent", "contacted", "opened", "unique_opened", "clicked", "unique_clicked", "replied",
+        "unique_replied", "auto_replied", "bounced", "unsubscribed", "interested",
+        "meetings_booked", "opportunities",
+    )  # fmt: skip
+
+    class Meta:
+        ordering = ["-date"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "date"], name="uniq_campaign_day")
+        ]
+        indexes = [models.Index(fields=["organization", "date"], name="campaignday_org_date_idx")]
+
+
+class CampaignStepStat(TenantModel):
+    """Per step and variant figures of a campaign (1-based step and variant, as Instantly)."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="step_stats")
+    step = models.PositiveSmallIntegerField()
+    variant = models.PositiveSmallIntegerField(default=1)
+    sent = models.PositiveIntegerField(default=0)
+    opened = models.PositiveIntegerField(default=0)
+    unique_opened = models.PositiveIntegerField(default=0)
+    clicked = models.PositiveIntegerField(default=0)
+    unique_clicked = models.PositiveIntegerField(default=0)
+    replied = models.PositiveIntegerField(default=0)
+    unique_replied = models.PositiveIntegerField(default=0)
+    opportunities = models.PositiveIntegerField(default=0)
+    raw = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["step", "variant"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "step", "variant"], name="uniq_campaign_step_variant"
+            )
+        ]
+
+
+class EmailAccountDailyStat(TenantModel):
+    """A mailbox's figures for one day; `sent` is compared against its daily limit."""
+
+    email_account = models.ForeignKey(
+        EmailAccount, on_delete=models.CASCADE, related_name="daily_stats"
+    )
+    date = models.DateField()
+    sent = models.PositiveIntegerField(default=0)
+    bounced = models.PositiveIntegerField(default=0)
+    replied = models.PositiveIntegerField(default=0)
+    raw = models.JSONField(default=dict, blank=True)
+
+    objects = MailboxStatManager()
+
+    class Meta:
+        ordering = ["-date"]
+        constraints = [
+            models.UniqueConstraint(fields=["email_account", "date"], name="uniq_mailbox_day")
+        ]

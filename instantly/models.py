@@ -1,0 +1,187 @@
+"""Provider objects: connections to Instantly workspaces, the webhook delivery log, alerts.
+
+Like dj-stripe, every delivery is written down before anything else happens to it, and keeps
+the provider's raw JSON; unlike dj-stripe, processing happens in Celery, never in the request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+
+from django.db import models
+from django.utils import timezone
+
+from accounts.managers import TenantModel
+from salesbrain import encryption
+
+
+def secret_digest(secret: str) -> str:
+    """Indexable fingerprint of a webhook secret (the secret itself is stored encrypted)."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class ProviderConnection(TenantModel):
+    """One Instantly workspace Salesbrain mirrors.
+
+    `organization` NULL is the agency's shared workspace, whose campaigns staff assign to
+    customers; a set organization is a customer's dedicated workspace (their own API key).
+    """
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        ERROR = "error", "Error"
+        DISABLED = "disabled", "Disabled"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=200)
+    is_shared = models.BooleanField(
+        default=False, help_text="The agency's shared workspace (created from INSTANTLY_API_KEY)."
+    )
+    api_key_encrypted = models.TextField(editable=False)
+    api_key_v1_encrypted = models.TextField(blank=True, default="", editable=False)
+    api_key_last4 = models.CharField(max_length=4, blank=True, editable=False)
+    workspace_id = models.CharField(max_length=64, blank=True, db_index=True)
+    workspace_name = models.CharField(max_length=200, blank=True)
+    webhook_secret_encrypted = models.TextField(editable=False)
+    webhook_secret_digest = models.CharField(max_length=64, unique=True, editable=False)
+    webhook_subscription_id = models.CharField(max_length=64, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    last_synced_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_shared"],
+                condition=models.Q(is_shared=True),
+                name="one_shared_workspace",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def __repr__(self) -> str:  # never the key
+        return f"<ProviderConnection {self.pk} {self.name!r}>"
+
+    # --- secrets -------------------------------------------------------------------------
+    @property
+    def api_key(self) -> str:
+        return encryption.decrypt(self.api_key_encrypted) if self.api_key_encrypted else ""
+
+    @api_key.setter
+    def api_key(self, value: str) -> None:
+        self.api_key_encrypted = encryption.encrypt(value)
+        self.api_key_last4 = value[-4:]
+
+    @property
+    def api_key_v1(self) -> str:
+        return encryption.decrypt(self.api_key_v1_encrypted) if self.api_key_v1_encrypted else ""
+
+    @api_key_v1.setter
+    def api_key_v1(self, value: str) -> None:
+        self.api_key_v1_encrypted = encryption.encrypt(value) if value else ""
+
+    @property
+    def webhook_secret(self) -> str:
+        return encryption.decrypt(self.webhook_secret_encrypted)
+
+    def set_new_webhook_secret(self) -> str:
+        """Generate a fresh 32-byte secret; the subscription must be re-registered after."""
+        secret = secrets.token_urlsafe(32)
+        self.webhook_secret_encrypted = encryption.encrypt(secret)
+        self.webhook_secret_digest = secret_digest(secret)
+        return secret
+
+    def save(self, *args, **kwargs):
+        if not self.webhook_secret_encrypted:
+            self.set_new_webhook_secret()
+        super().save(*args, **kwargs)
+
+
+class WebhookEvent(TenantModel):
+    """One webhook delivery exactly as received, and what became of it.
+
+    Written before the 2xx answer; processed later by a Celery task that claims it with a
+    conditional UPDATE. `dedupe_key` makes a repeated delivery a no-op.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        PROCESSING = "processing", "Processing"
+        PROCESSED = "processed", "Processed"
+        IGNORED = "ignored", "Ignored"
+        FAILED = "failed", "Failed"
+
+    connection = models.ForeignKey(
+        ProviderConnection, on_delete=models.PROTECT, related_name="webhook_events"
+    )
+    payload = models.JSONField()
+    event_type_raw = models.CharField(max_length=200, blank=True)
+    event_type = models.CharField(max_length=64, db_index=True)
+    dedupe_key = models.CharField(max_length=64)
+    campaign_instantly_id = models.CharField(max_length=64, blank=True)
+    occurred_at = models.DateTimeField(null=True, blank=True)
+    received_at = models.DateTimeField(default=timezone.now, db_index=True)
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "dedupe_key"], name="uniq_delivery")
+        ]
+        indexes = [models.Index(fields=["status", "received_at"], name="webhookevent_sweep_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.event_type_raw or self.event_type} #{self.pk}"
+
+
+class Alert(TenantModel):
+    """Something staff must look at: a mailbox in error, a connection that fails."""
+
+    class Kind(models.TextChoices):
+        ACCOUNT_ERROR = "account_error", "Mailbox error"
+        CONNECTION_ERROR = "connection_error", "Connection error"
+        WEBHOOK_FAILED = "webhook_failed", "Webhook processing failed"
+        OTHER = "other", "Other"
+
+    class Severity(models.TextChoices):
+        INFO = "info", "Info"
+        WARNING = "warning", "Warning"
+        CRITICAL = "critical", "Critical"
+
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    severity = models.CharField(max_length=16, choices=Severity.choices, default=Severity.WARNING)
+    title = models.CharField(max_length=300)
+    message = models.TextField(blank=True)
+    connection = models.ForeignKey(
+        ProviderConnection, null=True, blank=True, on_delete=models.CASCADE, related_name="alerts"
+    )
+    email_account = models.ForeignKey(
+        "campaigns.EmailAccount", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    source_event = models.ForeignKey(
+        WebhookEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["source_event", "kind"], name="uniq_alert_per_event")
+        ]
+
+    def __str__(self) -> str:
+        return self.title

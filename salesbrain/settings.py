@@ -1,0 +1,219 @@
+"""Salesbrain settings, read from the environment with django-environ.
+
+Defaults are safe for development; a value that is set but malformed fails loudly at start-up
+rather than being silently replaced. Every variable is documented in `.env.example`.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = BASE_DIR / "var"
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+TESTING = "pytest" in sys.modules or (len(sys.argv) > 1 and sys.argv[1] == "test")
+
+DEBUG = env.bool("DEBUG", default=False)
+SECRET_KEY = env.str("SECRET_KEY", default="")
+if not SECRET_KEY:
+    if not (DEBUG or TESTING):
+        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
+    SECRET_KEY = "dev-only-insecure-secret-key-change-me"  # noqa: S105 - DEBUG/tests only
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    # Our apps first: `accounts` overrides the `migrate` command (it must run as the owner role).
+    "accounts",
+    "instantly",
+    "campaigns",
+    "messaging",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.postgres",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Opens the request's transaction and sets the PostgreSQL tenant for it (see accounts.tenancy).
+    "accounts.middleware.TenantMiddleware",
+]
+
+ROOT_URLCONF = "salesbrain.urls"
+WSGI_APPLICATION = "salesbrain.wsgi.application"
+ASGI_APPLICATION = "salesbrain.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "accounts.context_processors.tenant",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------
+# DATABASE_URL names the *owner* role: it runs migrations and owns the tables. The application
+# itself connects as APP_DB_USER, a role that is neither superuser, nor BYPASSRLS, nor owner, so
+# PostgreSQL row-level security applies to every query it makes.
+if env.str("DATABASE_URL", default=""):
+    _owner_db = env.db_url("DATABASE_URL")
+else:
+    from salesbrain.embedded_db import embedded_database_config
+
+    _owner_db = embedded_database_config(VAR_DIR)
+
+APP_DB_USER = env.str("APP_DB_USER", default="salesbrain_app")
+APP_DB_PASSWORD = env.str("APP_DB_PASSWORD", default="salesbrain_app")
+if APP_DB_USER == _owner_db.get("USER"):
+    raise ImproperlyConfigured("APP_DB_USER must differ from the owner role in DATABASE_URL.")
+
+DATABASE_OWNER = {"USER": _owner_db.get("USER", ""), "PASSWORD": _owner_db.get("PASSWORD", "")}
+DATABASES = {
+    "default": {
+        **_owner_db,
+        "USER": APP_DB_USER,
+        "PASSWORD": APP_DB_PASSWORD,
+        "CONN_MAX_AGE": env.int("CONN_MAX_AGE", default=60),
+        "CONN_HEALTH_CHECKS": True,
+    }
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Auth -------------------------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "portal:dashboard"
+LOGOUT_REDIRECT_URL = "login"
+if TESTING:
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env.str("TIME_ZONE", default="UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG or TESTING
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG and not TESTING)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+# --- Celery -----------------------------------------------------------------------------------
+# No broker configured = tasks run in-process (eager), so `make run` needs no Redis.
+REDIS_URL = env.str("REDIS_URL", default="")
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
+CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="") or None
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_EAGER_PROPAGATES = False
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = env.int("CELERY_WORKER_PREFETCH_MULTIPLIER", default=4)
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A publish to a dead broker must fail fast: the webhook receiver has already stored the
+# delivery and the sweeper will enqueue it later.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 0, "socket_connect_timeout": 1}
+CELERY_TASK_PUBLISH_RETRY = False
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULE = {
+    "instantly-sync-workspaces": {
+        "task": "instantly.tasks.sync_all_workspaces",
+        "schedule": env.int("INSTANTLY_SYNC_INTERVAL_SECONDS", default=900),
+    },
+    "instantly-sweep-webhook-events": {
+        "task": "instantly.tasks.sweep_webhook_events",
+        "schedule": 30.0,
+    },
+}
+
+# --- Instantly --------------------------------------------------------------------------------
+INSTANTLY_API_BASE_URL = env.url(
+    "INSTANTLY_API_BASE_URL", default="https://api.instantly.ai"
+).geturl()
+INSTANTLY_API_KEY = env.str("INSTANTLY_API_KEY", default="")
+INSTANTLY_API_KEY_V1 = env.str("INSTANTLY_API_KEY_V1", default="")
+INSTANTLY_WEBHOOK_URL = env.str("INSTANTLY_WEBHOOK_URL", default="")
+INSTANTLY_WEBHOOK_MAX_BODY_BYTES = 512 * 1024
+
+# Fernet keys that encrypt secrets at rest (connection API keys). The first key encrypts, all
+# keys decrypt: prepend a new key to rotate, then run `manage.py rotate_secrets`.
+SECRETS_ENCRYPTION_KEYS = env.list("SECRETS_ENCRYPTION_KEYS", default=[])
+if not SECRETS_ENCRYPTION_KEYS:
+    if not (DEBUG or TESTING):
+        raise ImproperlyConfigured("SECRETS_ENCRYPTION_KEYS must be set when DEBUG is off.")
+    # A fixed development key: fine for throw-away local data, never for production.
+    SECRETS_ENCRYPTION_KEYS = ["ZGV2LW9ubHktc2FsZXNicmFpbi1mZXJuZXQta2V5LTA="]
+
+# --- REST framework ---------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Salesbrain API",
+    "DESCRIPTION": "Campaigns, mailboxes, leads and messages mirrored from Instantly.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
