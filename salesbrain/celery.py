@@ -11,3 +11,5 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "salesbrain.settings")
 app = Celery("salesbrain")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# Webhook tasks live in their own package; autodiscover finds `<package>.tasks`.
+app.autodiscover_tasks(["instantly.webhooks"])

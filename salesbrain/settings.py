@@ -164,7 +164,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.int("INSTANTLY_SYNC_INTERVAL_SECONDS", default=900),
     },
     "instantly-sweep-webhook-events": {
-        "task": "instantly.tasks.sweep_webhook_events",
+        "task": "instantly.webhooks.tasks.sweep_webhook_events",
         "schedule": 30.0,
     },
 }
