@@ -1,0 +1,147 @@
+"""Campaign figures: totals, rates, period comparison and daily series.
+
+One place computes what the dashboard, the campaign pages and the API all show, from
+`CampaignDailyStat` rows (querysets passed in are already tenant-scoped by the caller).
+Rates are per email sent: open, click and reply rates use unique counts, bounce rate raw bounces.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db.models import Q, QuerySet, Sum
+
+from .models import CampaignDailyStat
+
+COUNTERS = CampaignDailyStat.COUNTERS
+
+
+def _rate(part: int, whole: int) -> float:
+    return round(part / whole, 4) if whole else 0.0
+
+
+@dataclass(frozen=True)
+class StatSummary:
+    """Counter totals over some rows, and the rates derived from them."""
+
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTERS, 0))
+
+    def __getattr__(self, name: str) -> int:
+        counts = self.__dict__.get("counts", {})
+        if name in counts:
+            return counts[name]
+        raise AttributeError(name)
+
+    @property
+    def open_rate(self) -> float:
+        return _rate(self.counts["unique_opened"], self.counts["sent"])
+
+    @property
+    def click_rate(self) -> float:
+        return _rate(self.counts["unique_clicked"], self.counts["sent"])
+
+    @property
+    def reply_rate(self) -> float:
+        replied = self.counts["unique_replied"] or self.counts["replied"]
+        return _rate(replied, self.counts["sent"])
+
+    @property
+    def bounce_rate(self) -> float:
+        return _rate(self.counts["bounced"], self.counts["sent"])
+
+    def rates(self) -> dict[str, float]:
+        return {
+            "open_rate": self.open_rate,
+            "click_rate": self.click_rate,
+            "reply_rate": self.reply_rate,
+            "bounce_rate": self.bounce_rate,
+        }
+
+    def as_dict(self) -> dict:
+        return {**self.counts, **self.rates()}
+
+
+def summarize(daily: QuerySet[CampaignDailyStat]) -> StatSummary:
+    """Sum every counter over `daily` in one query."""
+    totals = daily.aggregate(**{name: Sum(name) for name in COUNTERS})
+    return StatSummary({name: totals[name] or 0 for name in COUNTERS})
+
+
+def in_period(daily: QuerySet[CampaignDailyStat], start: dt.date, end: dt.date):
+    """Rows from `start` to `end`, both included."""
+    return daily.filter(date__gte=start, date__lte=end)
+
+
+@dataclass(frozen=True)
+class PeriodComparison:
+    start: dt.date
+    end: dt.date
+    current: StatSummary
+    previous: StatSummary
+
+    def change(self, name: str) -> float | None:
+        """Relative change of a counter or rate against the previous period (None: no base)."""
+        now, before = getattr(self.current, name), getattr(self.previous, name)
+        if not before:
+            return None
+        return round((now - before) / before, 4)
+
+
+def compare_with_previous(
+    daily: QuerySet[CampaignDailyStat], start: dt.date, end: dt.date
+) -> PeriodComparison:
+    """Figures for [start, end] and for the period of the same length just before it."""
+    length = (end - start).days + 1
+    prev_end = start - dt.timedelta(days=1)
+    prev_start = prev_end - dt.timedelta(days=length - 1)
+    return PeriodComparison(
+        start=start,
+        end=end,
+        current=summarize(in_period(daily, start, end)),
+        previous=summarize(in_period(daily, prev_start, prev_end)),
+    )
+
+
+def daily_series(daily: QuerySet[CampaignDailyStat], start: dt.date, end: dt.date) -> list[dict]:
+    """One entry per day from `start` to `end` (missing days are zeros), summed over campaigns."""
+    rows = (
+        in_period(daily, start, end)
+        .values("date")
+        .annotate(**{name: Sum(name) for name in COUNTERS})
+        .order_by("date")
+    )
+    by_day = {row["date"]: row for row in rows}
+    series = []
+    day = start
+    while day <= end:
+        row = by_day.get(day, {})
+        series.append({"date": day, **{name: row.get(name) or 0 for name in COUNTERS}})
+        day += dt.timedelta(days=1)
+    return series
+
+
+def with_totals(campaigns: QuerySet, start: dt.date | None = None, end: dt.date | None = None):
+    """Annotate each campaign with `total_<counter>` over its daily rows (optionally a period)."""
+    condition = Q()
+    if start:
+        condition &= Q(daily_stats__date__gte=start)
+    if end:
+        condition &= Q(daily_stats__date__lte=end)
+    return campaigns.annotate(
+        **{f"total_{name}": Sum(f"daily_stats__{name}", filter=condition) for name in COUNTERS}
+    )
+
+
+def campaign_rates(campaign) -> dict[str, float]:
+    """Rates of a campaign annotated by `with_totals`."""
+    counts = {name: getattr(campaign, f"total_{name}") or 0 for name in COUNTERS}
+    return StatSummary(counts).rates()
+
+
+def default_period(today: dt.date | None = None, days: int = 30) -> tuple[dt.date, dt.date]:
+    """The last `days` days up to today (UTC), the period pages show when none is chosen."""
+    from django.utils import timezone
+
+    end = today or timezone.now().date()
+    return end - dt.timedelta(days=days - 1), end
