@@ -8,8 +8,10 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
+SANDBOX_PORT ?= 8765
+export DEBUG ?= 1
 
-.PHONY: run test lint format venv migrate demo clean-db worker beat bench
+.PHONY: run test lint format venv migrate demo worker beat sandbox clean-db
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -20,14 +22,23 @@ $(STAMP): requirements.txt requirements-dev.txt
 venv: $(STAMP)
 
 migrate: venv
-	DEBUG=$${DEBUG:-1} $(PY) manage.py migrate --noinput
+	$(PY) manage.py migrate --noinput
 
 demo: migrate
-	DEBUG=$${DEBUG:-1} $(PY) manage.py seed_demo
+	$(PY) manage.py seed_demo
 
+# The demo talks to the local Instantly sandbox (serving the demo workspace) unless you set
+# INSTANTLY_API_KEY yourself; the sandbox stops with the server.
 run: demo
-	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
-	DEBUG=$${DEBUG:-1} $(PY) manage.py runserver $(HOST):$(PORT)
+	@mkdir -p var
+	@if [ -z "$$INSTANTLY_API_KEY" ]; then \
+	  $(PY) manage.py instantly_sandbox serve --demo --port $(SANDBOX_PORT) > var/sandbox.log 2>&1 & \
+	  sandbox=$$!; trap "kill $$sandbox 2>/dev/null" EXIT INT TERM; \
+	  export INSTANTLY_API_KEY=sandbox-key INSTANTLY_API_BASE_URL=http://127.0.0.1:$(SANDBOX_PORT); \
+	  echo "Instantly sandbox on $$INSTANTLY_API_BASE_URL (log: var/sandbox.log)"; \
+	fi; \
+	echo "Serving on http://$(HOST):$(PORT)/ (Ctrl-C to stop)"; \
+	$(PY) manage.py runserver $(HOST):$(PORT)
 
 lint: venv
 	$(VENV)/bin/ruff check .
@@ -45,6 +56,9 @@ worker: venv
 
 beat: venv
 	$(VENV)/bin/celery -A salesbrain beat --loglevel=INFO
+
+sandbox: venv
+	$(PY) manage.py instantly_sandbox serve --demo --port $(SANDBOX_PORT)
 
 clean-db:
 	rm -rf var/pgdata

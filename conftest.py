@@ -20,7 +20,10 @@ PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(request, django_test_environment, django_db_blocker):
+def django_db_setup(
+    request, django_test_environment, django_db_blocker, django_db_modify_db_settings
+):
+    """pytest-django's set-up, run as the owner (xdist workers each get their own database)."""
     from django.test.utils import setup_databases, teardown_databases
 
     with django_db_blocker.unblock():

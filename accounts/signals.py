@@ -14,6 +14,7 @@ OPERATOR_READ_ONLY_MODELS = {
     ("auth", "group"),
     ("auth", "permission"),
     ("accounts", "membership"),
+    ("accounts", "apitoken"),
     ("authtoken", "token"),
     ("authtoken", "tokenproxy"),
     ("instantly", "providerconnection"),

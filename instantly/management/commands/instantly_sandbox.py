@@ -145,6 +145,11 @@ def _interrupt(signum: int, frame: Any) -> None:
 
 
 def _add_workspace_arguments(parser: Any) -> None:
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="the workspace `make run` loads (instantly.demo); overrides the options below",
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--campaigns", type=int, default=20)
     parser.add_argument("--accounts", type=int, default=50)
@@ -157,6 +162,10 @@ def _add_workspace_arguments(parser: Any) -> None:
 
 
 def _workspace(options: dict[str, Any]) -> SandboxWorkspace:
+    if options.get("demo"):
+        from instantly.demo import demo_workspace
+
+        return demo_workspace()
     if options["now"]:
         try:
             now = datetime.fromisoformat(options["now"].replace("Z", "+00:00"))
