@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import json
 import threading
-import time
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -132,13 +131,11 @@ def test_campaigns_have_schedule_sequences_and_senders_from_the_workspace():
         assert campaign["email_list"] and set(campaign["email_list"]) <= emails
 
 
-def test_a_thousand_campaigns_and_five_thousand_accounts_build_in_well_under_two_seconds():
-    started = time.perf_counter()
+def test_a_thousand_campaigns_and_five_thousand_accounts_can_be_built():
+    # How fast is measured by bench/sync_full.py, not asserted here (CI machines vary).
     workspace = SandboxWorkspace(campaigns=1000, accounts=5000)
-    elapsed = time.perf_counter() - started
 
     assert len(workspace.campaigns) == 1000 and len(workspace.accounts) == 5000
-    assert elapsed < 1.5  # about 0.3 s here; the margin is for loaded CI machines
 
 
 def test_moving_now_moves_timestamps_but_keeps_ids():
