@@ -1,4 +1,39 @@
-"""Template context: the organization the page acts for and the ones the user can switch to."""
+"""Template context: the organization the page acts for, the ones the user can switch to, and
+the inbox's unread count for the navigation."""
+
+from __future__ import annotations
+
+from .models import Organization
+
+
+class _Memo:
+    """A zero-argument callable the templates call only if they use it, at most once."""
+
+    def __init__(self, compute):
+        self._compute = compute
+        self._done = False
+        self._value = None
+
+    def __call__(self):
+        if not self._done:
+            self._value, self._done = self._compute(), True
+        return self._value
+
+
+def _switchable(request):
+    """Staff may view any organization; members switch between their own."""
+    if getattr(request, "is_agency_staff", False):
+        return list(Organization.objects.order_by("name").only("id", "name"))
+    return [m.organization for m in getattr(request, "memberships", [])]
+
+
+def _inbox_unread(request) -> int:
+    organization = getattr(request, "organization", None)
+    if organization is None:
+        return 0
+    from messaging.models import Thread
+
+    return Thread.objects.filter(organization=organization, has_reply=True, is_unread=True).count()
 
 
 def tenant(request):
@@ -7,4 +42,6 @@ def tenant(request):
         "current_membership": getattr(request, "membership", None),
         "user_memberships": getattr(request, "memberships", []),
         "is_agency_staff": getattr(request, "is_agency_staff", False),
+        "switchable_organizations": _Memo(lambda: _switchable(request)),
+        "inbox_unread": _Memo(lambda: _inbox_unread(request)),
     }

@@ -3,11 +3,12 @@ agency staff, and the organization they act for (their selection, else their fir
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
-from rest_framework.authentication import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 
+from .api_tokens import authenticate_request_token
 from .models import Membership, Organization
 from .roles import is_agency_staff
 
@@ -23,15 +24,35 @@ class ResolvedTenant:
 
 
 def request_user(request):
-    """The session user, or the user of a valid API token (DRF authenticates it again later)."""
+    """The user of a valid API token, else the session user, else None.
+
+    Token first, like DRF's DEFAULT_AUTHENTICATION_CLASSES, so the tenant scope opened for the
+    request and the user DRF authenticates are always the same person. An invalid or revoked
+    token falls back to the session here; DRF answers 401 for it before any view runs.
+    """
+    try:
+        result = authenticate_request_token(request)
+    except AuthenticationFailed:
+        result = None
+    if result is not None:
+        return result[0]
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         return user
-    try:
-        result = TokenAuthentication().authenticate(request)
-    except AuthenticationFailed:
+    return None
+
+
+def _staff_selection(selected, memberships) -> Organization | None:
+    """The organization a staff member chose to view as (stale or malformed choice: none)."""
+    if not selected:
         return None
-    return result[0] if result else None
+    for m in memberships:
+        if str(m.organization_id) == selected:
+            return m.organization
+    try:
+        return Organization.objects.filter(pk=uuid.UUID(str(selected))).first()
+    except ValueError:
+        return None
 
 
 def resolve_request_tenant(request) -> ResolvedTenant:
@@ -48,12 +69,13 @@ def resolve_request_tenant(request) -> ResolvedTenant:
     if membership is None and memberships:
         membership = memberships[0]
     if staff:
-        # Staff see everything; a selected organization is only a filter for the pages.
+        # Staff see everything; the organization they chose to view (any, member or not) is
+        # only a filter for the pages, which therefore filter by it explicitly.
         return ResolvedTenant(
             user=user,
             is_staff=True,
-            organization=membership.organization if membership and selected else None,
-            membership=membership if selected else None,
+            organization=_staff_selection(selected, memberships),
+            membership=next((m for m in memberships if str(m.organization_id) == selected), None),
         )
     return ResolvedTenant(
         user=user,

@@ -189,24 +189,71 @@ if not SECRETS_ENCRYPTION_KEYS:
 
 # --- REST framework ---------------------------------------------------------------------------
 REST_FRAMEWORK = {
+    # Token first: its WWW-Authenticate header makes an anonymous call a 401, and the tenant
+    # middleware resolves the same order (accounts.tenant_resolution.request_user).
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.api_tokens.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "salesbrain.api.pagination.StandardPagination",
     "PAGE_SIZE": 50,
+    "EXCEPTION_HANDLER": "salesbrain.api.errors.api_exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "salesbrain.api.throttling.AnonThrottle",
+        "salesbrain.api.throttling.UserThrottle",
+        "salesbrain.api.throttling.TokenThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": "60/min",
+        "user": "1200/min",
+        "token": "600/min",
+        "sync": "10/hour",
+    },
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Salesbrain API",
-    "DESCRIPTION": "Campaigns, mailboxes, leads and messages mirrored from Instantly.",
+    "DESCRIPTION": (
+        "Campaigns, mailboxes, leads and messages mirrored from Instantly.\n\n"
+        "Authenticate with `Authorization: Token <key>` (create keys at `/api/v1/tokens/`) or "
+        "a session. Customers see their organization's rows only; agency staff see all. "
+        'Every error answers `{"error": {"code", "message", "details"}}`.'
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    # Tags and operation ids from the path after /api/ or /api/v1/: "campaigns", "instantly".
+    "SCHEMA_PATH_PREFIX": r"/api(/v1)?",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Schema generation runs outside any tenant: introspect through the plain base manager,
+    # never the fail-closed TenantManager.
+    "DEFAULT_QUERY_MANAGER": "_base_manager",
+    "ENUM_NAME_OVERRIDES": {
+        "CampaignStatusEnum": "campaigns.models.CampaignStatus",
+        "MailboxStatusEnum": "campaigns.models.MailboxStatus",
+        "WarmupStatusEnum": "campaigns.models.WarmupStatus",
+        "LeadStatusEnum": "campaigns.models.LeadStatus",
+        "InterestStatusEnum": "campaigns.models.InterestStatus",
+        "ConnectionStatusEnum": "instantly.models.ProviderConnection.Status",
+        "WebhookEventStatusEnum": "instantly.models.WebhookEvent.Status",
+        "MemberRoleEnum": "accounts.roles.MemberRole",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "salesbrain.api.schema.add_error_responses",
+    ],
 }
 
 LOGGING = {

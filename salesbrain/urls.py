@@ -3,10 +3,18 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from instantly.views.health import health
-
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
-    path("api/instantly/health", health, name="instantly-health"),
+    # The API: /api/v1/, the original /api/instantly/ paths, /api/schema/, /api/docs/.
+    path("api/", include("salesbrain.api.urls")),
+    path("webhooks/instantly/", include("instantly.webhooks.urls")),
+    path("", include("campaigns.urls")),
+    path("", include("messaging.urls")),
 ]
+
+# Django's own error answers: JSON under /api/ (one format), the usual pages elsewhere.
+handler400 = "salesbrain.api.errors.bad_request"
+handler403 = "salesbrain.api.errors.permission_denied"
+handler404 = "salesbrain.api.errors.page_not_found"
+handler500 = "salesbrain.api.errors.server_error"

@@ -1,0 +1,132 @@
+"""Shared set-up for the operator console tests of every app.
+
+`make_console_rows` writes one row of every model the console shows (on top of conftest's
+`tenant_rows`), so each changelist and change page renders real data; `admin_urls` and
+`assert_console_pages_load` walk the registered admins of an app.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import admin
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.tenancy import staff_scope
+
+API_KEY = "test-shared-key-0000"  # conftest's shared connection key: must never be rendered
+
+
+def make_console_rows(tenant_rows, org_a, connection) -> dict:
+    """One mailbox, lead, activity, stats, webhook event, alert and notification (org A)."""
+    from accounts.models import Notification
+    from campaigns.models import (
+        Activity,
+        CampaignDailyStat,
+        CampaignSender,
+        CampaignStepStat,
+        EmailAccount,
+        EmailAccountDailyStat,
+        Lead,
+        MailboxStatus,
+    )
+    from instantly.models import Alert, WebhookEvent
+
+    campaign = tenant_rows["a"]["campaign"]
+    contact = tenant_rows["a"]["contact"]
+    today = timezone.now().date()
+    with staff_scope():
+        mailbox = EmailAccount.objects.create(
+            organization=None,
+            connection=connection,
+            email="sender@agency.example",
+            status=MailboxStatus.SENDING_ERROR,
+            last_error="550 mailbox unavailable",
+            daily_limit=30,
+            warmup_score=87,
+            raw={"email": "sender@agency.example", "status": -2},
+        )
+        CampaignSender.objects.create(organization=org_a, campaign=campaign, email_account=mailbox)
+        EmailAccountDailyStat.objects.create(email_account=mailbox, date=today, sent=7)
+        EmailAccountDailyStat.objects.create(
+            email_account=mailbox, date=today - dt.timedelta(days=1), sent=29
+        )
+        lead = Lead.objects.create(organization=org_a, campaign=campaign, contact=contact)
+        event = WebhookEvent.objects.create(
+            organization=org_a,
+            connection=connection,
+            payload={"event_type": "reply_received", "lead_email": contact.email},
+            event_type_raw="reply_received",
+            event_type="replied",
+            dedupe_key="dedupe-console-1",
+            campaign_instantly_id=campaign.instantly_id,
+            status=WebhookEvent.Status.FAILED,
+            last_error="boom",
+        )
+        Activity.objects.create(
+            organization=org_a,
+            kind=Activity.Kind.REPLIED,
+            occurred_at=timezone.now(),
+            campaign=campaign,
+            lead=lead,
+            contact=contact,
+            email_account=mailbox,
+            data={"step": 1},
+        )
+        CampaignDailyStat.objects.create(organization=org_a, campaign=campaign, date=today, sent=5)
+        CampaignStepStat.objects.create(organization=org_a, campaign=campaign, step=1, sent=5)
+        alert = Alert.objects.create(
+            kind=Alert.Kind.ACCOUNT_ERROR,
+            title="Mailbox sender@agency.example is failing",
+            email_account=mailbox,
+            connection=connection,
+        )
+        notification = Notification.objects.create(
+            organization=org_a,
+            kind=Notification.Kind.LEAD_INTERESTED,
+            title="A lead is interested",
+            campaign=campaign,
+            lead=lead,
+        )
+    return {
+        "mailbox": mailbox,
+        "lead": lead,
+        "event": event,
+        "alert": alert,
+        "notification": notification,
+    }
+
+
+def admin_urls(model, obj) -> list[str]:
+    """The changelist, change page and history page of one object."""
+    info = (model._meta.app_label, model._meta.model_name)
+    return [
+        reverse("admin:{}_{}_changelist".format(*info)),
+        reverse("admin:{}_{}_change".format(*info), args=[obj.pk]),
+        reverse("admin:{}_{}_history".format(*info), args=[obj.pk]),
+    ]
+
+
+def registered_models(*app_labels):
+    """Every model of these apps that the console registers, sorted for stable test ids."""
+    return sorted(
+        (m for m in admin.site._registry if m._meta.app_label in app_labels),
+        key=lambda m: m._meta.label,
+    )
+
+
+def assert_console_pages_load(client, user, model) -> None:
+    """Changelist, change and history pages of the model's first row answer 200 for `user`,
+    show the row, and never contain the connection API key."""
+    client.force_login(user)
+    with staff_scope():
+        obj = model._default_manager.order_by("pk").first()
+    assert obj is not None, f"no {model._meta.label} row to show: extend make_console_rows"
+    for url in admin_urls(model, obj):
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+        assert API_KEY not in response.content.decode(), url
+    response = client.get(admin_urls(model, obj)[0])
+    change_url = admin_urls(model, obj)[1]
+    assert change_url in response.content.decode(), f"{model._meta.label} row not listed"

@@ -1,0 +1,410 @@
+"""Benchmark: API latency as a customer, at 1,000,000 messages.
+
+    .venv/bin/python bench/api_latency.py [--requests N] [--keep] [--reuse] [--db NAME] [--explain]
+
+Creates its own database beside DATABASE_URL's (owner role, default root@127.0.0.1:5432),
+migrates it with `manage.py migrate`, and loads as the owner, in SQL (INSERT ... SELECT
+generate_series): 100 organizations, 5,000 campaigns (50 each) with 90 days of daily figures,
+200,000 contacts and as many leads and threads, and 1,000,000 messages (5 per thread) whose
+bodies are drawn from an email vocabulary with a Zipf-like skew, so full-text search meets
+common words ("thanks": most messages) and rarer ones ("budget": a few percent).
+
+Then, as a customer of one organization authenticating with an API token, it requests each
+endpoint N times through the whole Django stack in-process (middleware, tenant scope and
+row-level security, DRF, serializers; no network) and prints p50 / p95 / max in milliseconds:
+campaign list, campaign stats, message list of a campaign, organization stats, message search.
+Goal: p95 < 50 ms for lists and stats, < 100 ms for search. The database is dropped at the end
+unless --keep (--reuse skips creating and loading a database kept earlier).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+ORGS, CAMPAIGNS_PER_ORG, CONTACTS_PER_ORG, MESSAGES_PER_THREAD, DAYS = 100, 50, 2000, 5, 90
+# Most common first: word k of n is drawn with probability ~ (k/n)^(1/SKEW - 1), a Zipf-like
+# tail, so "thanks" is in most messages and "budget" in a few percent, as in real email.
+SKEW = 2.5
+VOCABULARY = """
+the you to and a for your of we is in it on this that with can be our are have hi thanks
+team would like about if next week time call quick question help sales happy best regards
+looking forward meeting reply following up follow reach out outbound pipeline growth revenue
+customers results campaign leads inbox calendar link demo interested great works friday
+monday tuesday thursday morning afternoon month process tools integration onboarding pricing
+price budget approved quarter contract trial pilot seats discount annual plan hubspot
+salesforce deliverability booked slot office until limited access urgent manager colleague
+right person head marketing operations founder ceo cto director remove list unsubscribe
+""".split()
+SEARCHES = ["pricing", "calendar demo", "budget approved", '"next quarter"', "thanks"]
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--requests", type=int, default=200, help="requests per endpoint")
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument("--reuse", action="store_true", help="use a kept, loaded database")
+    parser.add_argument("--db", default="bench_api_latency", help="database name")
+    parser.add_argument("--explain", action="store_true", help="print query plans")
+    return parser.parse_args()
+
+
+def owner_url(database: str) -> str:
+    base = os.environ.get("DATABASE_URL") or "postgres://root@127.0.0.1:5432/postgres"
+    parts = urlsplit(base)
+    return urlunsplit(parts._replace(path=f"/{database}"))
+
+
+def psql(database: str, autocommit: bool = True):
+    import psycopg
+
+    url = owner_url(database).replace("postgres://", "postgresql://", 1)
+    return psycopg.connect(url, autocommit=autocommit)
+
+
+# --- database life cycle ------------------------------------------------------------------------
+
+
+def create_and_migrate(name: str) -> None:
+    with psql("postgres") as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    env = {**os.environ, "DATABASE_URL": owner_url(name)}
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
+        cwd=ROOT, env=env, check=True,
+    )  # fmt: skip
+
+
+def drop(name: str) -> None:
+    from django.db import connections
+
+    for conn in connections.all():
+        conn.close()
+    with psql("postgres") as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def prepare_environment() -> None:
+    """Settings for this process and for `manage.py migrate` (DEBUG off, throwaway secrets)."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "salesbrain.settings")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    os.environ["DEBUG"] = "0"  # Django would keep every query in memory
+    os.environ.setdefault("SECRET_KEY", "bench-only-" + uuid.uuid4().hex)
+    if not os.environ.get("SECRETS_ENCRYPTION_KEYS"):
+        from cryptography.fernet import Fernet
+
+        os.environ["SECRETS_ENCRYPTION_KEYS"] = Fernet.generate_key().decode()
+
+
+def setup_django(name: str) -> None:
+    os.environ["DATABASE_URL"] = owner_url(name)
+    import django
+
+    django.setup()
+
+
+# --- loading ------------------------------------------------------------------------------------
+
+
+def shared_connection_id():
+    from accounts.tenancy import staff_scope
+    from instantly.models import ProviderConnection
+
+    with staff_scope():
+        conn = ProviderConnection.objects.unscoped().filter(is_shared=True).first()
+        if conn is None:
+            conn = ProviderConnection(name="Agency workspace", is_shared=True, workspace_id="ws")
+            conn.api_key = "bench-key-0000"
+            conn.save()
+    return conn.pk
+
+
+def step(label: str, conn, sql: str, params=None) -> None:
+    started = time.perf_counter()
+    cursor = conn.execute(sql, params)
+    rows = cursor.rowcount
+    print(f"  {label:<44} {rows:>9} rows  {time.perf_counter() - started:6.1f} s", flush=True)
+
+
+def load(name: str) -> None:
+    connection_id = shared_connection_id()
+    with psql(name) as conn:
+        # Bulk load: foreign keys are consistent by construction; indexes built once, after.
+        conn.execute("SET session_replication_role = replica")
+        conn.execute("SET maintenance_work_mem = '1GB'")
+        indexes = conn.execute(
+            """SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x
+               JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
+               WHERE t.relname IN ('messaging_message', 'messaging_thread', 'campaigns_lead')
+                 AND NOT x.indisprimary
+                 AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)"""
+        ).fetchall()
+        for index_name, _definition in indexes:
+            conn.execute(f'DROP INDEX "{index_name}"')
+        step(
+            "organizations", conn,
+            """INSERT INTO accounts_organization (id, name, slug, created_at)
+               SELECT gen_random_uuid(), 'Organization ' || g, 'org-' || lpad(g::text, 3, '0'),
+                      now() FROM generate_series(1, %s) g""",
+            [ORGS],
+        )  # fmt: skip
+        conn.execute(
+            """CREATE TEMP TABLE b_org AS SELECT id, row_number() OVER (ORDER BY slug) AS n
+               FROM accounts_organization"""
+        )
+        step(
+            "campaigns", conn,
+            """INSERT INTO campaigns_campaign (id, organization_id, connection_id, instantly_id,
+                   name, status, schedule, sequences, sender_emails, analytics, raw,
+                   is_placeholder, created_at, updated_at)
+               SELECT gen_random_uuid(), o.id, %s, 'cmp-' || o.n || '-' || c,
+                      'Campaign ' || c || ' of ' || o.n,
+                      (ARRAY['active', 'paused', 'completed', 'draft'])[1 + c %% 4],
+                      '{}', '[]', '[]', '{}', '{}', false, now(), now()
+               FROM b_org o, generate_series(1, %s) c""",
+            [connection_id, CAMPAIGNS_PER_ORG],
+        )  # fmt: skip
+        conn.execute(
+            """CREATE TEMP TABLE b_campaign AS SELECT id, organization_id,
+                   row_number() OVER (PARTITION BY organization_id ORDER BY instantly_id) AS k
+               FROM campaigns_campaign"""
+        )
+        step(
+            "campaign daily figures", conn,
+            """INSERT INTO campaigns_campaigndailystat (organization_id, campaign_id, date, sent,
+                   contacted, opened, unique_opened, clicked, unique_clicked, replied,
+                   unique_replied, auto_replied, bounced, unsubscribed, interested,
+                   meetings_booked, opportunities)
+               SELECT c.organization_id, c.id, current_date - d, s, s * 9 / 10, s / 2,
+                      s * 2 / 5, s / 20, s / 25, s / 30, s / 35, s / 100, s / 50, s / 200,
+                      s / 150, s / 300, s / 250
+               FROM b_campaign c, generate_series(0, %s - 1) d,
+                    LATERAL (SELECT (40 + random() * 80 + d * 0)::int AS s) r""",
+            [DAYS],
+        )  # fmt: skip
+        step(
+            "contacts", conn,
+            """INSERT INTO campaigns_contact (organization_id, email, first_name, last_name,
+                   company_name, custom_variables, last_activity_at, created_at, updated_at)
+               SELECT o.id, 'person' || p || '@company' || (p %% 700) || '.example',
+                      'First' || p, 'Last' || p, 'Company ' || (p %% 700), '{}',
+                      now() - (p %% 90) * interval '1 day', now(), now()
+               FROM b_org o, generate_series(1, %s) p""",
+            [CONTACTS_PER_ORG],
+        )  # fmt: skip
+        step(
+            "leads", conn,
+            """INSERT INTO campaigns_lead (organization_id, campaign_id, contact_id, instantly_id,
+                   status, interest_status, interest_label, last_activity_at, raw, created_at,
+                   updated_at)
+               SELECT ct.organization_id, c.id, ct.id, '',
+                      (ARRAY['active', 'completed', 'bounced', 'paused'])[1 + ct.p %% 4],
+                      (ARRAY['', '', '', 'interested', 'not_interested', 'out_of_office'])
+                          [1 + ct.p %% 6],
+                      '', ct.last_activity_at, '{}', now(), now()
+               FROM (SELECT *, row_number() OVER (PARTITION BY organization_id ORDER BY id) AS p
+                     FROM campaigns_contact) ct
+               JOIN b_campaign c ON c.organization_id = ct.organization_id
+                                AND c.k = 1 + ct.p %% %s""",
+            [CAMPAIGNS_PER_ORG],
+        )  # fmt: skip
+        step(
+            "threads", conn,
+            """INSERT INTO messaging_thread (organization_id, campaign_id, contact_id, lead_id,
+                   instantly_thread_id, subject, message_count, has_reply, is_unread,
+                   last_message_at, last_inbound_at, created_at, updated_at)
+               SELECT l.organization_id, l.campaign_id, l.contact_id, l.id, '',
+                      'Quick question about your pipeline', %s, l.id %% 3 = 0, l.id %% 9 = 0,
+                      now() - (l.id %% 80) * interval '1 day',
+                      CASE WHEN l.id %% 3 = 0 THEN now() - (l.id %% 80) * interval '1 day' END,
+                      now(), now()
+               FROM campaigns_lead l""",
+            [MESSAGES_PER_THREAD],
+        )  # fmt: skip
+        step(
+            "messages", conn,
+            """INSERT INTO messaging_message (organization_id, thread_id, campaign_id, contact_id,
+                   direction, kind, instantly_email_id, subject, body_text, body_html, snippet,
+                   from_email, to_email, step, variant, sent_at, is_unread, raw, created_at)
+               SELECT t.organization_id, t.id, t.campaign_id, t.contact_id,
+                      CASE WHEN m <= 3 THEN 'outbound' ELSE 'inbound' END,
+                      CASE WHEN m <= 3 THEN 'campaign' ELSE 'reply' END, '',
+                      CASE WHEN m = 1 THEN t.subject ELSE 'Re: ' || t.subject END,
+                      b.body, '', left(b.body, 120), 'sender@agency.example',
+                      'person@company.example', m, 1,
+                      t.last_message_at - (%s - m) * interval '2 days',
+                      m > 3 AND t.is_unread, '{}', now()
+               FROM messaging_thread t, generate_series(1, %s) m,
+                    LATERAL (SELECT string_agg(v.w[1 + floor(v.n * random() ^ %s)::int], ' ')
+                                        AS body
+                             FROM (SELECT %s::text[] AS w, %s AS n) v,
+                                  generate_series(1, 18 + (t.id + m) %% 25)) b""",
+            [MESSAGES_PER_THREAD, MESSAGES_PER_THREAD, SKEW, VOCABULARY, len(VOCABULARY)],
+        )  # fmt: skip
+        for index_name, definition in indexes:
+            started = time.perf_counter()
+            conn.execute(definition)
+            print(f"  index {index_name:<38} {time.perf_counter() - started:6.1f} s", flush=True)
+        conn.execute("SET session_replication_role = origin")
+        started = time.perf_counter()
+        conn.execute("VACUUM ANALYZE")
+        print(f"  {'vacuum analyze':<44} {'':>9}       {time.perf_counter() - started:6.1f} s")
+
+
+def customer_token(org_slug: str = "org-042") -> tuple[str, object]:
+    """An owner of one organization, and a personal API token of theirs."""
+    from django.contrib.auth import get_user_model
+
+    from accounts.api_tokens import ApiToken
+    from accounts.models import Membership, Organization
+
+    org = Organization.objects.get(slug=org_slug)
+    user, _ = get_user_model().objects.get_or_create(username=f"bench-{org_slug}")
+    Membership.objects.get_or_create(user=user, organization=org, defaults={"role": "owner"})
+    _token, key = ApiToken.issue(user, "bench")
+    return key, org
+
+
+# --- measuring ----------------------------------------------------------------------------------
+
+
+def percentile(samples: list[float], p: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def measure(client, label: str, urls: list[str], n: int) -> tuple[str, list[float]]:
+    for url in urls[:5]:  # warm-up: connection, caches
+        assert client.get(url).status_code == 200, (url, client.get(url).content[:300])
+    samples = []
+    for i in range(n):
+        url = urls[i % len(urls)]
+        started = time.perf_counter()
+        response = client.get(url)
+        samples.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, (url, response.status_code)
+    return label, samples
+
+
+def explain(org) -> None:
+    """The plans of the heaviest queries, as the application role sees them (RLS included)."""
+    from accounts.tenancy import tenant_scope
+    from campaigns.models import Campaign
+    from messaging.models import Message
+    from messaging.search import search_messages
+
+    with tenant_scope(org.pk):
+        campaign = Campaign.objects.order_by("name").first()
+        queries = {
+            "search": search_messages(Message.objects.all(), "pricing")
+            .defer("body_text", "body_html", "raw")
+            .order_by("-rank", "-sent_at", "-id")[:50],
+            "campaign messages": Message.objects.filter(campaign=campaign)
+            .defer("body_text", "body_html", "raw")
+            .order_by("-sent_at", "-id")[:50],
+        }
+        for name, qs in queries.items():
+            print(f"\n--- {name}\n{qs.explain(analyze=True, buffers=True)}")
+
+
+def run(args) -> None:
+    from django.test import Client, override_settings
+
+    key, org = customer_token()
+    from accounts.tenancy import tenant_scope
+    from campaigns.models import Campaign
+    from messaging.models import Message
+
+    with tenant_scope(org.pk):
+        campaigns = [str(pk) for pk in Campaign.objects.values_list("pk", flat=True)]
+        counts = {
+            "campaigns": len(campaigns),
+            "messages": Message.objects.count(),
+        }
+    with psql(args.db) as conn:
+        totals = {
+            table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: S608
+            for table in (
+                "accounts_organization", "campaigns_campaign", "campaigns_contact",
+                "messaging_message", "campaigns_campaigndailystat",
+            )
+        }  # fmt: skip
+    print(f"\nDatabase: {totals}")
+    print(f"Customer: {org.name} ({counts['campaigns']} campaigns, {counts['messages']} messages)")
+    if args.explain:
+        explain(org)
+
+    client = Client(HTTP_AUTHORIZATION=f"Token {key}")
+    from django.conf import settings
+
+    rates = {"anon": None, "user": None, "token": None, "sync": None}
+    load_before = os.getloadavg()[0]
+    with override_settings(
+        REST_FRAMEWORK={**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
+    ):
+        results = [
+            # Control: the fixed cost of a request (token, tenant scope, DRF), nothing else.
+            measure(client, "(baseline: GET /api/v1/me/)", ["/api/v1/me/"], args.requests),
+            measure(client, "campaign list", ["/api/v1/campaigns/"], args.requests),
+            measure(
+                client, "campaign stats",
+                [f"/api/v1/campaigns/{c}/stats/" for c in campaigns], args.requests,
+            ),
+            measure(
+                client, "message list of a campaign",
+                [f"/api/instantly/campaign/{c}/messages" for c in campaigns], args.requests,
+            ),
+            measure(client, "organization stats", ["/api/v1/stats/"], args.requests),
+            measure(
+                client, "message search",
+                [f"/api/v1/messages/search/?q={q}" for q in SEARCHES], args.requests,
+            ),
+        ]  # fmt: skip
+    loads = f"{load_before:.1f} -> {os.getloadavg()[0]:.1f}"
+    print(f"\nLoad average (1 min) before -> after: {loads} on {os.cpu_count()} CPUs")
+    print(f"{'endpoint':<30} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}  goal (p95)")
+    for label, samples in results:
+        goal = 100 if label == "message search" else 50
+        p95 = percentile(samples, 95)
+        verdict = (
+            "" if label.startswith("(") else f"< {goal} ms " + ("ok" if p95 < goal else "MISSED")
+        )
+        print(
+            f"{label:<30} {statistics.median(samples):8.1f} {p95:8.1f} {max(samples):8.1f}"
+            f"  {verdict}"
+        )
+
+
+def main() -> None:
+    args = parse_args()
+    prepare_environment()
+    if not args.reuse:
+        print(f"Creating and migrating {args.db} ...", flush=True)
+        create_and_migrate(args.db)
+    setup_django(args.db)
+    try:
+        if not args.reuse:
+            print("Loading (as the owner role) ...", flush=True)
+            load(args.db)
+        run(args)
+    finally:
+        if args.keep or args.reuse:
+            print(f"\nKept database {args.db} (drop it with: DROP DATABASE {args.db})")
+        else:
+            drop(args.db)
+            print(f"\nDropped database {args.db}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,215 @@
+"""The portal in a real browser: Playwright drives Debian's headless Chromium against the live
+server, walks a customer's day (log in, dashboard, a campaign, the inbox, a thread, mark it
+read, export leads, log out) and saves a screenshot of every page under
+`artifacts/screenshots/` (git-ignored) for a person to look at.
+
+Chromium comes from `SALESBRAIN_CHROMIUM` (default /usr/bin/chromium). Without it the test is
+skipped, unless `SALESBRAIN_REQUIRE_INTEGRATION=1`, which turns the skip into a failure.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from campaigns.tests.factories import build_org_dataset
+from conftest import PASSWORD
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOTS = Path(settings.BASE_DIR) / "artifacts" / "screenshots"
+
+
+@pytest.fixture
+def chromium() -> str:
+    path = os.environ.get("SALESBRAIN_CHROMIUM", "/usr/bin/chromium")
+    if not Path(path).is_file():
+        message = f"Chromium not found at {path} (set SALESBRAIN_CHROMIUM)"
+        if os.environ.get("SALESBRAIN_REQUIRE_INTEGRATION") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+@pytest.fixture
+def browser_page(chromium, monkeypatch):
+    """A fresh page in headless Chromium; nothing outside 127.0.0.1 is ever contacted.
+
+    Ask for it after every database fixture: ORM work done while Playwright's loop runs opens
+    a connection of its own that outlives the test (and blocks dropping the test database).
+    """
+    sync_api = pytest.importorskip("playwright.sync_api")
+    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls
+    # (assertions) are still plain synchronous code.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
+        context = browser.new_context(
+            viewport={"width": 1360, "height": 900}, accept_downloads=True
+        )
+        context.route(
+            "**/*",
+            lambda route: (
+                route.continue_()
+                if route.request.url.startswith("http://127.0.0.1")
+                or route.request.url.startswith("http://localhost")
+                else route.abort()
+            ),
+        )
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        try:
+            yield page
+        finally:
+            context.close()
+            browser.close()
+
+
+@pytest.fixture
+def base_url(transactional_db, live_server) -> str:
+    """The live server's URL. Asking for the database first makes the (session-wide) live
+    server stop before the test database is dropped, whatever else runs in the session."""
+    return live_server.url
+
+
+def shot(page, name: str, full_page: bool = True) -> None:
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
+
+
+@pytest.fixture
+def portal_data(alice, org_a, org_b):
+    data_a = build_org_dataset(org_a, campaigns=5, leads_per_campaign=40, replies_per_campaign=8)
+    build_org_dataset(org_b, campaigns=2, leads_per_campaign=10, replies_per_campaign=3)
+    return data_a
+
+
+def test_customer_walks_through_the_portal(base_url, portal_data, browser_page):
+    page = browser_page
+    base = base_url
+
+    # Anonymous: sent to the login page.
+    page.goto(base + "/")
+    assert "/accounts/login/" in page.url
+    shot(page, "01-login")
+    page.fill("#id_username", "alice")
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+
+    # Dashboard: figures, a server-drawn chart, the latest replies.
+    page.wait_for_url(base + "/")
+    assert page.locator("h1").inner_text() == "Dashboard"
+    assert page.locator(".figure").count() == 7
+    assert page.locator("svg.chart-svg[role=img] title").count() >= 1
+    shot(page, "02-dashboard")
+    page.click(".segmented >> text=90 days")
+    page.wait_for_url("**/?days=90")
+    shot(page, "02b-dashboard-90-days")
+
+    # Campaigns, then one campaign.
+    page.click("nav.mainnav >> text=Campaigns")
+    page.wait_for_url("**/campaigns/")
+    assert page.locator("table.campaigns tbody tr").count() == 5
+    shot(page, "03-campaigns")
+    page.click("table.campaigns tbody tr:first-child td.name a")
+    page.wait_for_selector("svg.chart-svg")
+    assert "Steps and variants" in page.content()
+    shot(page, "04-campaign")
+
+    # Inbox, an unread thread, mark it read.
+    page.click("nav.mainnav >> text=Inbox")
+    page.wait_for_url("**/inbox/")
+    assert page.locator(".thread-row").count() > 0
+    shot(page, "05-inbox")
+    page.click(".thread-row.unread a >> nth=0")
+    page.wait_for_selector("ol.conversation")
+    assert page.locator(".message.inbound").count() >= 1
+    assert page.locator(".message.outbound").count() >= 1
+    thread_pk = int(page.url.rstrip("/").split("/")[-1])
+    shot(page, "06-thread")
+    page.click("text=Mark as read")
+    page.wait_for_selector("text=Marked read.")
+    assert page.locator("button:has-text('Mark as unread')").count() == 1
+    shot(page, "07-thread-marked-read")
+    # The inbox no longer marks it (checked in the page: no ORM while Playwright runs).
+    page.click("text=← Inbox")
+    page.wait_for_url("**/inbox/")
+    row = page.locator(f".thread-row:has(a[href^='/inbox/{thread_pk}/'])")
+    assert "unread" not in (row.get_attribute("class") or "")
+
+    # Leads, a search, and the CSV export of that search.
+    page.click("nav.mainnav >> text=Leads")
+    page.wait_for_url("**/leads/")
+    shot(page, "08-leads")
+    with page.expect_download() as download_info:
+        page.click("text=Export CSV")
+    download = download_info.value
+    rows = list(csv.reader(io.StringIO(Path(download.path()).read_text(encoding="utf-8"))))
+    assert rows[0][:2] == ["email", "first_name"]
+    assert len(rows) - 1 == len(portal_data.leads)
+    exported = {row[0] for row in rows[1:]}
+    assert exported == {lead.contact.email for lead in portal_data.leads}
+
+    page.click("nav.mainnav >> text=Mailboxes")
+    page.wait_for_url("**/mailboxes/")
+    shot(page, "09-mailboxes")
+
+    # The same pages on a phone.
+    page.set_viewport_size({"width": 390, "height": 844})
+    phone_pages = (
+        ("dashboard", "/"),
+        ("campaigns", "/campaigns/"),
+        ("inbox", "/inbox/"),
+        ("leads", "/leads/"),
+        ("mailboxes", "/mailboxes/"),
+    )
+    for name, path in phone_pages:
+        page.goto(base + path)
+        # Nothing sticks out sideways: a phone never scrolls the whole page horizontally.
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, name
+        shot(page, f"10-phone-{name}", full_page=name == "dashboard")
+    page.goto(f"{base}/inbox/{thread_pk}/")
+    shot(page, "10-phone-thread")
+    page.set_viewport_size({"width": 1360, "height": 900})
+
+    # Log out: back to the login page, and the portal is closed again.
+    page.click("text=Log out")
+    page.wait_for_url("**/accounts/login/")
+    page.goto(base + "/campaigns/")
+    assert "/accounts/login/" in page.url
+
+
+@pytest.fixture
+def staff_data(olga, org_a, org_b):
+    build_org_dataset(org_a, campaigns=3, leads_per_campaign=10, replies_per_campaign=4)
+    build_org_dataset(org_b, campaigns=2, leads_per_campaign=10, replies_per_campaign=3)
+
+
+def test_staff_pick_an_organization_and_see_its_portal(base_url, staff_data, browser_page):
+    page = browser_page
+    page.goto(base_url + "/accounts/login/")
+    page.fill("#id_username", "olga")
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(base_url + "/")
+    assert page.locator("h1").inner_text() == "Choose an organization"
+    shot(page, "11-staff-choose-organization")
+    page.click("button.org-choice:has-text('Bluebird Growth')")
+    page.wait_for_selector("h1:text('Dashboard')")
+    assert "You are viewing Bluebird Growth" in page.locator(".staffbar").inner_text()
+    shot(page, "12-staff-viewing-organization")

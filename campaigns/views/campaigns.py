@@ -1,0 +1,262 @@
+"""Campaign pages: the list with status and key rates, and one campaign in detail."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Case, Count, F, IntegerField, Max, Min, Q, Value, When
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from campaigns import stats
+from campaigns.models import (
+    Campaign,
+    CampaignDailyStat,
+    CampaignSender,
+    CampaignStatus,
+    CampaignStepStat,
+    InterestStatus,
+    Lead,
+    LeadStatus,
+)
+from messaging.models import Message, Thread
+
+from .access import HEAVY_CAMPAIGN_FIELDS, portal_page, without_raw
+from .dashboard import activity_chart, figure_cards
+from .formatting import number, percent
+from .period import Period, period_from_request, preset_choices
+
+# Running campaigns first, then those that need attention, then the rest.
+STATUS_ORDER = Case(
+    When(status=CampaignStatus.ACTIVE, then=Value(0)),
+    When(status=CampaignStatus.RUNNING_SUBSEQUENCES, then=Value(0)),
+    When(
+        status__in=[
+            CampaignStatus.ACCOUNTS_UNHEALTHY,
+            CampaignStatus.BOUNCE_PROTECT,
+            CampaignStatus.ACCOUNT_SUSPENDED,
+        ],
+        then=Value(1),
+    ),
+    When(status=CampaignStatus.PAUSED, then=Value(2)),
+    default=Value(3),
+    output_field=IntegerField(),
+)
+
+STATUS_TONE = {
+    CampaignStatus.ACTIVE: "good",
+    CampaignStatus.RUNNING_SUBSEQUENCES: "good",
+    CampaignStatus.PAUSED: "warn",
+    CampaignStatus.ACCOUNTS_UNHEALTHY: "bad",
+    CampaignStatus.BOUNCE_PROTECT: "bad",
+    CampaignStatus.ACCOUNT_SUSPENDED: "bad",
+}
+
+
+def _get_campaign_for_user(request, pk) -> Campaign:
+    """The campaign when it belongs to the organization the page acts for; 404 otherwise
+    (another tenant's campaign must look exactly like one that does not exist)."""
+    return get_object_or_404(Campaign.objects.filter(organization=request.organization), pk=pk)
+
+
+def status_tone(status: str) -> str:
+    return STATUS_TONE.get(status, "neutral")
+
+
+@portal_page
+@require_GET
+def campaign_list(request):
+    """Every campaign of the organization with its figures over the chosen period."""
+    period, form = period_from_request(request, allow_all=True)
+    campaigns = stats.with_totals(
+        Campaign.objects.filter(organization=request.organization).defer(*HEAVY_CAMPAIGN_FIELDS),
+        period.start,
+        period.end,
+    ).order_by(STATUS_ORDER, "name")
+    rows = []
+    for campaign in campaigns:
+        rates = stats.campaign_rates(campaign)
+        rows.append(
+            {
+                "campaign": campaign,
+                "tone": status_tone(campaign.status),
+                "sent": number(campaign.total_sent),
+                # Without tracking Instantly counts nothing: say "off", not 0%.
+                "open_rate": percent(rates["open_rate"])
+                if campaign.open_tracking is not False
+                else "Off",
+                "click_rate": percent(rates["click_rate"])
+                if campaign.link_tracking is not False
+                else "Off",
+                "reply_rate": percent(rates["reply_rate"]),
+                "bounce_rate": percent(rates["bounce_rate"]),
+                "bounce_high": rates["bounce_rate"] >= 0.03,
+                "interested": number(campaign.total_interested),
+                "meetings": number(campaign.total_meetings_booked),
+            }
+        )
+    return render(
+        request,
+        "portal/campaign_list.html",
+        {"rows": rows, "period": period, "form": form, "presets": preset_choices(True)},
+    )
+
+
+def _sequence_subjects(campaign: Campaign) -> dict[tuple[int, int], str]:
+    """Subject line of each (step, variant), read defensively from the synced sequences."""
+    subjects = {}
+    try:
+        steps = (campaign.sequences or [{}])[0].get("steps") or []
+        for s, step in enumerate(steps, start=1):
+            for v, variant in enumerate(step.get("variants") or [], start=1):
+                subjects[(s, v)] = str(variant.get("subject") or "")
+    except (AttributeError, IndexError, TypeError):
+        return {}
+    return subjects
+
+
+def _step_rows(request, campaign: Campaign) -> tuple[list[dict], str]:
+    """Per step and variant: Instantly's step analytics when synced, else counted messages."""
+    source = "Instantly step analytics (all time)"
+    rows = list(
+        CampaignStepStat.objects.filter(organization=request.organization, campaign=campaign)
+        .order_by("step", "variant")
+        .values(
+            "step",
+            "variant",
+            "sent",
+            "unique_opened",
+            "unique_clicked",
+            "replied",
+            "unique_replied",
+            "opportunities",
+        )  # fmt: skip
+    )
+    if not rows:
+        source = "Counted from messages (all time)"
+        rows = list(
+            Message.objects.filter(
+                organization=request.organization, campaign=campaign, step__isnull=False
+            )
+            .values("step", "variant")
+            .annotate(
+                sent=Count("pk", filter=Q(direction=Message.Direction.OUTBOUND)),
+                replied=Count("pk", filter=Q(direction=Message.Direction.INBOUND)),
+            )
+            .order_by("step", "variant")
+        )
+    subjects = _sequence_subjects(campaign)
+    result = []
+    for row in rows:
+        counts = dict.fromkeys(stats.COUNTERS, 0)
+        counts.update({k: v or 0 for k, v in row.items() if k in counts})
+        rates = stats.StatSummary(counts).rates()
+        variant = row.get("variant") or 1
+        result.append(
+            {
+                "step": row["step"],
+                "variant": "ABCDEFGHIJ"[variant - 1] if 0 < variant <= 10 else variant,
+                "subject": subjects.get((row["step"], variant), ""),
+                "sent": number(counts["sent"]),
+                "open_rate": percent(rates["open_rate"]) if counts["unique_opened"] else "–",
+                "click_rate": percent(rates["click_rate"]) if counts["unique_clicked"] else "–",
+                "reply_rate": percent(rates["reply_rate"]),
+                "replied": number(counts["unique_replied"] or counts["replied"]),
+                "opportunities": number(row.get("opportunities") or 0),
+            }
+        )
+    return result, source
+
+
+def _breakdown(qs, field: str, choices) -> list[dict]:
+    """Leads per value of `field` (blank left out), largest first, bars scaled to the largest."""
+    counts = {
+        row[field]: row["n"]
+        for row in qs.exclude(**{field: ""}).values(field).annotate(n=Count("pk")).order_by(field)
+    }
+    peak = max(counts.values(), default=0) or 1
+    labels = dict(choices)
+    return [
+        {
+            "value": value,
+            "label": labels.get(value, value),
+            "count": n,
+            "width": max(2, round(n * 100 / peak)),
+        }
+        for value, n in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    ]
+
+
+def _chart_period(daily, period: Period) -> tuple[dt.date, dt.date]:
+    """The days to chart: the period, or for all time the campaign's first to last day."""
+    if not period.is_all_time:
+        return period.start, period.end
+    bounds = daily.aggregate(first=Min("date"), last=Max("date"))
+    today = timezone.now().date()
+    if bounds["first"] is None:
+        return today - dt.timedelta(days=29), today
+    # At most a year of bars, ending on the last day with figures.
+    return max(bounds["first"], bounds["last"] - dt.timedelta(days=365)), bounds["last"]
+
+
+@portal_page
+@require_GET
+def campaign_detail(request, pk):
+    """One campaign: totals, daily chart, steps and variants, leads, mailboxes, replies."""
+    org = request.organization
+    campaign = _get_campaign_for_user(request, pk)
+    period, form = period_from_request(request, allow_all=True)
+    daily = CampaignDailyStat.objects.filter(organization=org, campaign=campaign)
+    start, end = _chart_period(daily, period)
+    series = stats.daily_series(daily, start, end)
+    if period.is_all_time:
+        totals = stats.summarize(daily)
+        comparison = stats.PeriodComparison(start, end, totals, stats.StatSummary())
+    else:
+        comparison = stats.compare_with_previous(daily, period.start, period.end)
+    untracked = {
+        key
+        for key, tracked in (
+            ("open_rate", campaign.open_tracking),
+            ("click_rate", campaign.link_tracking),
+        )
+        if tracked is False
+    }
+    cards = figure_cards(comparison, series, frozenset(untracked))
+    leads = Lead.objects.filter(organization=org, campaign=campaign)
+    steps, steps_source = _step_rows(request, campaign)
+    senders = (
+        CampaignSender.objects.filter(organization=org, campaign=campaign)
+        .select_related("email_account")
+        .defer("email_account__raw", "email_account__warmup", "email_account__status_message")
+        .order_by("email_account__email")
+    )
+    replies = (
+        Thread.objects.filter(organization=org, campaign=campaign, has_reply=True)
+        .select_related("contact", "lead")
+        .defer(*without_raw("contact", "lead"))
+        .order_by(F("last_inbound_at").desc(nulls_last=True), "-pk")[:8]
+    )
+    return render(
+        request,
+        "portal/campaign_detail.html",
+        {
+            "campaign": campaign,
+            "tone": status_tone(campaign.status),
+            "period": period,
+            "form": form,
+            "presets": preset_choices(True),
+            "cards": cards,
+            "compare": not period.is_all_time,
+            "previous_label": f"previous {period.days} days" if period.days else "",
+            "chart": activity_chart(series, f"Daily activity of {campaign}"),
+            "series": series,
+            "steps": steps,
+            "steps_source": steps_source,
+            "lead_status": _breakdown(leads, "status", LeadStatus.choices),
+            "lead_interest": _breakdown(leads, "interest_status", InterestStatus.choices),
+            "senders": [s.email_account for s in senders],
+            "replies": replies,
+        },
+    )

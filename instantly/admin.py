@@ -1,0 +1,363 @@
+"""Operator console for the Instantly boundary: connections, the webhook log, alerts.
+
+Connection actions (test, sync, webhook subscription) call the services of this app and report
+each connection's outcome as a message; the services are imported inside the actions so the
+console still loads if one of them is broken. API keys are write-only here (see admin_forms).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from django.contrib import admin, messages
+from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.admin_display import MirroredAdmin, badge, organization_or_shared, truncated
+
+from .admin_forms import KEY_FIELDS, ProviderConnectionForm
+from .errors import InstantlyError
+from .models import Alert, ProviderConnection, WebhookEvent
+
+logger = logging.getLogger(__name__)
+
+CONNECTION_TONES = {
+    ProviderConnection.Status.ACTIVE: "good",
+    ProviderConnection.Status.ERROR: "bad",
+    ProviderConnection.Status.DISABLED: "idle",
+}
+EVENT_TONES = {
+    WebhookEvent.Status.PENDING: "idle",
+    WebhookEvent.Status.PROCESSING: "warn",
+    WebhookEvent.Status.PROCESSED: "good",
+    WebhookEvent.Status.IGNORED: "idle",
+    WebhookEvent.Status.FAILED: "bad",
+}
+SEVERITY_TONES = {
+    Alert.Severity.INFO: "idle",
+    Alert.Severity.WARNING: "warn",
+    Alert.Severity.CRITICAL: "bad",
+}
+
+
+def describe_sync(result) -> str:
+    """A sync result as "campaigns created 3, accounts unchanged 2, requests 5" (non-zero
+    counts only), from `SyncResult.counts`."""
+    parts = [f"{name.replace('_', ' ')} {n}" for name, n in result.counts.items() if n]
+    return ", ".join(parts) or "nothing to do"
+
+
+@admin.register(ProviderConnection)
+class ProviderConnectionAdmin(admin.ModelAdmin):
+    """Instantly workspaces. sb_operator views them and runs the actions; only those with the
+    change permission (sb_admin) edit them or set a key, and nobody can read a key back."""
+
+    form = ProviderConnectionForm
+    list_display = [
+        "name",
+        organization_or_shared,
+        "is_shared",
+        "workspace_name",
+        "status_badge",
+        "api_key_hint",
+        "webhook_state",
+        "last_synced_at",
+        "last_error_short",
+    ]
+    list_filter = ["status", "is_shared", "organization"]
+    search_fields = ["name", "workspace_id", "workspace_name", "organization__name"]
+    autocomplete_fields = ["organization"]
+    list_select_related = ["organization"]
+    readonly_fields = [
+        "api_key_hint",
+        "webhook_subscription_id",
+        "last_synced_at",
+        "last_error",
+        "created_at",
+        "updated_at",
+    ]
+    actions = ["test_connection", "sync_now", "register_or_resume_webhook"]
+
+    def get_fieldsets(self, request, obj=None):
+        may_set_keys = (
+            self.has_add_permission(request)
+            if obj is None
+            else self.has_change_permission(request, obj)
+        )
+        key_fields = ["api_key_hint", *KEY_FIELDS] if may_set_keys else ["api_key_hint"]
+        return [
+            (
+                None,
+                {
+                    "fields": [
+                        "name",
+                        "organization",
+                        "is_shared",
+                        "workspace_id",
+                        "workspace_name",
+                        "status",
+                    ]
+                },
+            ),
+            ("API keys", {"fields": key_fields}),
+            (
+                "Sync and webhook",
+                {
+                    "fields": [
+                        "webhook_subscription_id",
+                        "last_synced_at",
+                        "last_error",
+                        "created_at",
+                        "updated_at",
+                    ]
+                },
+            ),
+        ]
+
+    @admin.display(description="Status", ordering="status")
+    def status_badge(self, obj):
+        return badge(obj.get_status_display(), CONNECTION_TONES.get(obj.status, "idle"))
+
+    @admin.display(description="API key")
+    def api_key_hint(self, obj):
+        # The last four characters only: enough to tell two keys apart, useless to an attacker.
+        return f"…{obj.api_key_last4}" if obj and obj.api_key_last4 else "-"
+
+    @admin.display(description="Webhook", ordering="webhook_subscription_id")
+    def webhook_state(self, obj):
+        if obj.webhook_subscription_id:
+            return badge("subscribed", "good")
+        return badge("not registered", "warn")
+
+    @admin.display(description="Last error")
+    def last_error_short(self, obj):
+        return truncated(obj.last_error) or "-"
+
+    # --- actions -------------------------------------------------------------------------
+    def _run_for_each(
+        self,
+        request,
+        queryset,
+        what: str,
+        call: Callable[[ProviderConnection], tuple[bool, str]],
+        expected: tuple[type[Exception], ...] = (),
+    ) -> None:
+        """Run `call` on every connection, each in its own savepoint, and report each outcome.
+
+        Instantly errors and the `expected` ones (already running, no subscription...) become
+        error messages inside the savepoint, so what the service recorded about the failure
+        (status, last error, alert) is kept. Anything else rolls the savepoint back and is
+        reported too: one broken workspace must not hide the others' results nor 500 the page.
+        """
+        from instantly.connections import explain_error, redact
+
+        for connection in queryset:
+            try:
+                with transaction.atomic():
+                    try:
+                        ok, text = call(connection)
+                    except InstantlyError as exc:
+                        ok, text = False, explain_error(exc)
+                    except expected as exc:
+                        ok, text = False, str(exc)
+            except Exception as exc:  # noqa: BLE001 - an operator action reports, never 500s
+                logger.exception("%s failed for connection %s", what, connection.pk)
+                ok, text = False, f"unexpected {type(exc).__name__}, see the server log"
+            text = redact(text, connection)  # a key quoted in an error must not reach the page
+            level = messages.SUCCESS if ok else messages.ERROR
+            verdict = "" if ok else " failed"
+            self.message_user(request, f"{connection}: {what}{verdict}: {text}", level)
+
+    @admin.action(description="Test connection", permissions=["view"])
+    def test_connection(self, request, queryset):
+        from instantly.checks import check_connection
+
+        def call(connection):
+            result = check_connection(connection)
+            return result.ok, result.message
+
+        self._run_for_each(request, queryset, "connection test", call)
+
+    @admin.action(description="Sync now", permissions=["view"])
+    def sync_now(self, request, queryset):
+        from instantly.sync import SyncAlreadyRunning, WorkspaceMismatchError, sync_workspace
+
+        def call(connection):
+            return True, describe_sync(sync_workspace(connection))
+
+        expected = (SyncAlreadyRunning, WorkspaceMismatchError)
+        self._run_for_each(request, queryset, "sync", call, expected)
+
+    @admin.action(description="Register or resume webhook subscription", permissions=["view"])
+    def register_or_resume_webhook(self, request, queryset):
+        """Resume the subscription Instantly disabled; register one where there is none (or
+        where Instantly no longer knows the stored one)."""
+        from instantly.subscriptions import SubscriptionNotFound, register_webhook, resume_webhook
+
+        def call(connection):
+            if connection.webhook_subscription_id:
+                try:
+                    resume_webhook(connection)
+                    return True, f"subscription {connection.webhook_subscription_id} resumed"
+                except SubscriptionNotFound:
+                    pass  # gone at Instantly (the service cleared the id): register anew
+            webhook = register_webhook(connection)
+            return True, f"subscription {webhook.id} registered"
+
+        expected = (SubscriptionNotFound, ImproperlyConfigured)
+        self._run_for_each(request, queryset, "webhook subscription", call, expected)
+
+
+class ReprocessableFilter(admin.SimpleListFilter):
+    """Shortcut to the events the reprocess action applies to."""
+
+    title = "needs attention"
+    parameter_name = "attention"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Failed or ignored")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            from instantly.webhooks.reprocess import REPROCESSABLE
+
+            return queryset.filter(status__in=REPROCESSABLE)
+        return queryset
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(MirroredAdmin):
+    """The delivery log, exactly as received; failed or ignored events can be re-queued."""
+
+    list_display = [
+        "id",
+        "event_type",
+        "event_type_raw",
+        "status_badge",
+        "connection",
+        organization_or_shared,
+        "campaign_instantly_id",
+        "attempts",
+        "received_at",
+        "last_error_short",
+    ]
+    list_filter = [ReprocessableFilter, "status", "event_type", "event_type_raw", "connection"]
+    search_fields = [
+        "event_type_raw",
+        "event_type",
+        "dedupe_key",
+        "campaign_instantly_id",
+        "last_error",
+    ]
+    list_select_related = ["connection", "organization"]
+    date_hierarchy = "received_at"
+    actions = ["reprocess"]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "event_type",
+                    "event_type_raw",
+                    "status",
+                    "connection",
+                    "organization",
+                    "campaign_instantly_id",
+                    "dedupe_key",
+                ]
+            },
+        ),
+        (
+            "Processing",
+            {
+                "fields": [
+                    "occurred_at",
+                    "received_at",
+                    "attempts",
+                    "claimed_at",
+                    "processed_at",
+                    "last_error",
+                ]
+            },
+        ),
+        ("Payload", {"fields": ["payload_pretty"]}),
+    ]
+
+    @admin.display(description="Status", ordering="status")
+    def status_badge(self, obj):
+        return badge(obj.get_status_display(), EVENT_TONES.get(obj.status, "idle"))
+
+    @admin.display(description="Last error")
+    def last_error_short(self, obj):
+        return truncated(obj.last_error) or "-"
+
+    @admin.action(description="Reprocess failed or ignored events", permissions=["change"])
+    def reprocess(self, request, queryset):
+        """Re-queue what the service accepts (failed or ignored) and say what it skipped."""
+        from instantly.webhooks.reprocess import reprocess_events
+
+        selected = queryset.count()
+        requeued = reprocess_events(queryset)
+        self.message_user(
+            request, f"{requeued} event(s) re-queued for processing.", messages.SUCCESS
+        )
+        if selected > requeued:
+            self.message_user(
+                request,
+                f"{selected - requeued} selected event(s) skipped: only failed or ignored "
+                "events are reprocessed.",
+                messages.WARNING,
+            )
+
+
+class UnresolvedFilter(admin.SimpleListFilter):
+    title = "resolved"
+    parameter_name = "resolved"
+
+    def lookups(self, request, model_admin):
+        return [("no", "Unresolved"), ("yes", "Resolved")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "no":
+            return queryset.filter(resolved_at__isnull=True)
+        if self.value() == "yes":
+            return queryset.filter(resolved_at__isnull=False)
+        return queryset
+
+
+@admin.register(Alert)
+class AlertAdmin(admin.ModelAdmin):
+    """What staff must look at; resolved alerts are kept, with when they were resolved."""
+
+    list_display = [
+        "title",
+        "kind",
+        "severity_badge",
+        organization_or_shared,
+        "connection",
+        "email_account",
+        "created_at",
+        "is_resolved",
+    ]
+    list_filter = [UnresolvedFilter, "kind", "severity", "connection"]
+    search_fields = ["title", "message", "email_account__email", "connection__name"]
+    autocomplete_fields = ["organization", "connection", "email_account", "source_event"]
+    list_select_related = ["organization", "connection", "email_account"]
+    date_hierarchy = "created_at"
+    actions = ["mark_resolved"]
+
+    @admin.display(description="Severity", ordering="severity")
+    def severity_badge(self, obj):
+        return badge(obj.get_severity_display(), SEVERITY_TONES.get(obj.severity, "idle"))
+
+    @admin.display(description="Resolved", boolean=True, ordering="resolved_at")
+    def is_resolved(self, obj):
+        return obj.resolved_at is not None
+
+    @admin.action(description="Mark resolved", permissions=["change"])
+    def mark_resolved(self, request, queryset):
+        # Already-resolved alerts keep their original resolution time.
+        count = queryset.filter(resolved_at__isnull=True).update(resolved_at=timezone.now())
+        self.message_user(request, f"{count} alert(s) marked resolved.", messages.SUCCESS)

@@ -1,0 +1,123 @@
+"""Instantly's numeric codes and what they mean in Salesbrain: the one translation table.
+
+Domain apps speak text statuses (`campaigns.models`); Instantly speaks numbers, sometimes sent
+as strings ("1", "-2"). Every translation is a dictionary lookup here, never a chain of ifs
+elsewhere, so a new code is one line. An unknown code becomes UNKNOWN (blank for the interest
+status, which has no UNKNOWN) instead of failing a sync: the raw payload still has the number.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from campaigns.models import (
+    CampaignStatus,
+    InterestStatus,
+    LeadStatus,
+    MailboxStatus,
+    MailProvider,
+    WarmupStatus,
+)
+
+CAMPAIGN_STATUS: dict[int, CampaignStatus] = {
+    0: CampaignStatus.DRAFT,
+    1: CampaignStatus.ACTIVE,
+    2: CampaignStatus.PAUSED,
+    3: CampaignStatus.COMPLETED,
+    4: CampaignStatus.RUNNING_SUBSEQUENCES,
+    -1: CampaignStatus.ACCOUNTS_UNHEALTHY,
+    -2: CampaignStatus.BOUNCE_PROTECT,
+    -99: CampaignStatus.ACCOUNT_SUSPENDED,
+}
+
+MAILBOX_STATUS: dict[int, MailboxStatus] = {
+    1: MailboxStatus.ACTIVE,
+    2: MailboxStatus.PAUSED,
+    -1: MailboxStatus.CONNECTION_ERROR,
+    -2: MailboxStatus.SOFT_BOUNCE_ERROR,
+    -3: MailboxStatus.SENDING_ERROR,
+}
+
+WARMUP_STATUS: dict[int, WarmupStatus] = {
+    0: WarmupStatus.PAUSED,
+    1: WarmupStatus.ACTIVE,
+    -1: WarmupStatus.BANNED,
+    -2: WarmupStatus.SPAM_FOLDER_UNKNOWN,
+    -3: WarmupStatus.PERMANENT_SUSPENSION,
+}
+
+MAIL_PROVIDER: dict[int, MailProvider] = {
+    1: MailProvider.IMAP,
+    2: MailProvider.GOOGLE,
+    3: MailProvider.MICROSOFT,
+    4: MailProvider.AWS,
+}
+
+LEAD_STATUS: dict[int, LeadStatus] = {
+    1: LeadStatus.ACTIVE,
+    2: LeadStatus.PAUSED,
+    3: LeadStatus.COMPLETED,
+    -1: LeadStatus.BOUNCED,
+    -2: LeadStatus.UNSUBSCRIBED,
+    -3: LeadStatus.SKIPPED,
+}
+
+INTEREST_STATUS: dict[int, InterestStatus] = {
+    0: InterestStatus.OUT_OF_OFFICE,
+    1: InterestStatus.INTERESTED,
+    2: InterestStatus.MEETING_BOOKED,
+    3: InterestStatus.MEETING_COMPLETED,
+    4: InterestStatus.CLOSED,
+    -1: InterestStatus.NOT_INTERESTED,
+    -2: InterestStatus.WRONG_PERSON,
+    -3: InterestStatus.LOST,
+    -4: InterestStatus.NO_SHOW,  # unconfirmed in Instantly's docs, seen in the wild
+}
+
+
+def parse_code(value: Any) -> int | None:
+    """An Instantly code as an int: accepts 1, "1", " -2 ", 1.0; None for anything else."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else None
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            return int(text)
+        except ValueError:
+            try:
+                number = float(text)
+            except ValueError:
+                return None
+            return int(number) if number.is_integer() else None
+    return None
+
+
+def campaign_status(code: Any) -> CampaignStatus:
+    return CAMPAIGN_STATUS.get(parse_code(code), CampaignStatus.UNKNOWN)
+
+
+def mailbox_status(code: Any) -> MailboxStatus:
+    return MAILBOX_STATUS.get(parse_code(code), MailboxStatus.UNKNOWN)
+
+
+def warmup_status(code: Any) -> WarmupStatus:
+    return WARMUP_STATUS.get(parse_code(code), WarmupStatus.UNKNOWN)
+
+
+def mail_provider(code: Any) -> MailProvider:
+    return MAIL_PROVIDER.get(parse_code(code), MailProvider.UNKNOWN)
+
+
+def lead_status(code: Any) -> LeadStatus | None:
+    """The lead's status, or None for an unknown code (LeadStatus has no UNKNOWN member):
+    callers keep the status they have rather than invent one."""
+    return LEAD_STATUS.get(parse_code(code))
+
+
+def interest_status(code: Any) -> str:
+    """The lead's interest status, or "" (blank, the model's "no interest status") if unknown."""
+    return INTEREST_STATUS.get(parse_code(code), "")

@@ -1,0 +1,96 @@
+"""Demo data for `make run`, driven by the local Instantly sandbox.
+
+The same path real data takes: a sync from the sandbox's API, staff assigning campaigns to the
+two demo customers, then a few thousand webhook deliveries stored and processed like live ones,
+and a last sync so Instantly's own figures win where both sources count.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.utils import timezone
+
+from accounts.tenancy import staff_scope
+from campaigns.assignment import assign_campaign
+from campaigns.models import Campaign
+from instantly.connections import client_for
+from instantly.models import ProviderConnection
+from instantly.sandbox import SandboxApp, SandboxServer, SandboxWorkspace
+from instantly.sandbox.webhooks import generate_deliveries
+from instantly.sync import sync_workspace
+from instantly.webhooks.ingest import build_event
+from instantly.webhooks.processing import drain
+
+# The demo workspace; `manage.py instantly_sandbox serve` with these values serves the same one.
+DEMO_WORKSPACE = {"seed": 7, "campaigns": 12, "accounts": 30, "leads_per_campaign": 40}
+DEMO_DELIVERIES = 3000
+SANDBOX_API_KEY = "sandbox-key"
+
+
+def demo_now() -> dt.datetime:
+    """Today at midnight UTC: stable for a day, so a second `make run` adds nothing."""
+    return timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def demo_workspace() -> SandboxWorkspace:
+    return SandboxWorkspace(**DEMO_WORKSPACE, now=demo_now())
+
+
+def _shared_connection() -> ProviderConnection:
+    """The shared workspace connection (from INSTANTLY_API_KEY when `make run` set it)."""
+    with staff_scope():
+        conn = ProviderConnection.objects.filter(is_shared=True).first()
+        if conn is None:
+            conn = ProviderConnection(name="Agency workspace (sandbox)", is_shared=True)
+            conn.api_key = SANDBOX_API_KEY
+            conn.save()
+    return conn
+
+
+def load_demo_traffic(orgs, stdout=None) -> str:
+    """Fill the database with the demo workspace; returns a one-paragraph summary."""
+    if settings.INSTANTLY_API_KEY and settings.INSTANTLY_API_KEY != SANDBOX_API_KEY:
+        # A real workspace is configured: never mix sandbox data into it.
+        return (
+            "INSTANTLY_API_KEY is set: sandbox demo data skipped (run `manage.py instantly_sync`)."
+        )
+    workspace = demo_workspace()
+    connection = _shared_connection()
+    with SandboxServer(SandboxApp(workspace, api_key=SANDBOX_API_KEY)) as server:
+        client = client_for(connection, base_url=server.base_url)
+        first = sync_workspace(connection, client=client)
+
+        with staff_scope():
+            campaigns = list(
+                Campaign.objects.filter(connection=connection, vanished_at__isnull=True).order_by(
+                    "instantly_id"
+                )
+            )
+        # Staff's assignment: most campaigns to the two customers, two left unassigned.
+        plan = {c.pk: orgs[i % len(orgs)] for i, c in enumerate(campaigns[:-2])}
+        for campaign in campaigns:
+            target = plan.get(campaign.pk)
+            if campaign.organization_id != (target.pk if target else None):
+                assign_campaign(campaign, target)
+
+        events = [
+            build_event(connection, payload)
+            for payload in generate_deliveries(workspace, DEMO_DELIVERIES, seed=7)
+        ]
+        with staff_scope():
+            type(events[0]).objects.unscoped().bulk_create(events, ignore_conflicts=True)
+        report = drain()
+        last = sync_workspace(connection, client=client, full=True)
+    assigned = ", ".join(o.name for o in orgs)
+    return "\n".join(
+        [
+            "Demo workspace synced from the Instantly sandbox:",
+            first.summary(),
+            f"{len(plan)} campaigns assigned to {assigned}; {len(campaigns) - len(plan)} left "
+            "unassigned for staff.",
+            f"Webhook deliveries: {report.processed} processed, {report.failed} failed.",
+            f"Final sync: {last.requests} API request(s), {last.duration:.1f} s.",
+        ]
+    )

@@ -1,0 +1,58 @@
+"""Celery tasks of the Instantly boundary: workspace syncs (beat runs `sync_all_workspaces`).
+
+Tasks take ids, never model instances, and open `staff_scope()` themselves: a sync works across
+organizations and on the shared workspace's unassigned rows. An Instantly failure is recorded on
+the connection (status, last error, alert) by the sync and returned, not raised, so the worker
+log is not a wall of tracebacks for an expired key; a bug still raises.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from celery import shared_task
+
+from accounts.tenancy import staff_scope
+from instantly.connections import ensure_shared_connection
+from instantly.errors import InstantlyError
+from instantly.models import ProviderConnection
+from instantly.sync import SyncAlreadyRunning, WorkspaceMismatchError, sync_workspace
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(name="instantly.tasks.sync_workspace_task")
+def sync_workspace_task(connection_id: str, full: bool = False) -> dict[str, Any]:
+    """Sync one connection's workspace; returns the sync's counts (or why it did not run)."""
+    with staff_scope():
+        connection = ProviderConnection.objects.unscoped().filter(pk=connection_id).first()
+    if connection is None:
+        return {"skipped": "no such connection", "connection_id": str(connection_id)}
+    if connection.status == ProviderConnection.Status.DISABLED:
+        return {"skipped": "connection disabled", "connection_id": str(connection_id)}
+    try:
+        return sync_workspace(connection, full=full).as_dict()
+    except SyncAlreadyRunning as exc:
+        logger.info("%s", exc)
+        return {"skipped": "already running", "connection_id": str(connection_id)}
+    except (InstantlyError, WorkspaceMismatchError):
+        # sync_workspace recorded the failure on the connection (and on this instance).
+        return {"error": connection.last_error, "connection_id": str(connection_id)}
+
+
+@shared_task(name="instantly.tasks.sync_all_workspaces")
+def sync_all_workspaces() -> dict[str, Any]:
+    """Queue a sync of every connection that is not disabled (the beat schedule's entry).
+
+    The shared connection is created or updated from INSTANTLY_API_KEY first."""
+    ensure_shared_connection()
+    with staff_scope():
+        ids = list(
+            ProviderConnection.objects.unscoped()
+            .exclude(status=ProviderConnection.Status.DISABLED)
+            .values_list("pk", flat=True)
+        )
+    for connection_id in ids:
+        sync_workspace_task.delay(str(connection_id))
+    return {"queued": len(ids)}

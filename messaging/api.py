@@ -1,0 +1,171 @@
+"""API for threads and messages, and full-text message search.
+
+Customers see their organization's conversations; staff see all. Members and above may mark a
+thread or a message read or unread (the one thing written here: read state is Salesbrain's own,
+nothing synced from Instantly changes).
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
+from rest_framework import serializers
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from salesbrain.api.pagination import WindowCountPagination
+from salesbrain.api.viewsets import INT_LOOKUP, ReadOnlyScopedViewSet
+
+from . import search
+from .filters import MessageFilter, MessageSearchFilter, ThreadFilter
+from .models import Message, Thread
+
+
+class ContactBriefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    email = serializers.EmailField()
+    name = serializers.CharField(source="full_name")
+
+
+# --- threads --------------------------------------------------------------------------------
+
+
+class ThreadSerializer(serializers.ModelSerializer):
+    contact = ContactBriefSerializer(read_only=True)
+
+    class Meta:
+        model = Thread
+        fields = [
+            "id", "organization", "campaign", "contact", "lead", "subject", "message_count",
+            "has_reply", "is_unread", "last_message_at", "last_inbound_at", "created_at",
+        ]  # fmt: skip
+        read_only_fields = [f for f in fields if f != "is_unread"]
+
+
+class ReadStateSerializer(serializers.Serializer):
+    is_unread = serializers.BooleanField()
+
+
+@extend_schema_view(
+    partial_update=extend_schema(
+        request=ReadStateSerializer,
+        description="Mark the thread read (`false`, which also marks its messages read) or "
+        "unread (`true`).",
+    )
+)
+class ThreadViewSet(ReadOnlyScopedViewSet):
+    """Conversations with leads; the inbox is `?has_reply=true`, newest reply first."""
+
+    model = Thread
+    lookup_value_regex = INT_LOOKUP
+    serializer_class = ThreadSerializer
+    filterset_class = ThreadFilter
+    ordering_fields = ["last_message_at", "last_inbound_at", "created_at", "message_count"]
+    ordering = ["-last_message_at", "-id"]
+
+    def get_scoped_queryset(self, queryset):
+        return queryset.select_related("contact")
+
+    def partial_update(self, request, *args, **kwargs):
+        thread = self.get_object()
+        params = ReadStateSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        unread = params.validated_data["is_unread"]
+        with transaction.atomic():
+            Thread.objects.filter(pk=thread.pk).update(is_unread=unread)
+            if not unread:
+                Message.objects.filter(thread=thread, is_unread=True).update(is_unread=False)
+        thread.is_unread = unread
+        return Response(self.get_serializer(thread).data)
+
+
+# --- messages -------------------------------------------------------------------------------
+
+
+class MessageSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Message
+        fields = [
+            "id", "organization", "thread", "campaign", "contact", "email_account", "direction",
+            "kind", "subject", "snippet", "from_email", "to_email", "step", "variant", "sent_at",
+            "is_unread",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class MessageDetailSerializer(MessageSerializer):
+    class Meta(MessageSerializer.Meta):
+        fields = [*MessageSerializer.Meta.fields, "body_text", "body_html", "created_at"]
+        read_only_fields = fields
+
+
+class MessageSearchResultSerializer(MessageSerializer):
+    rank = serializers.FloatField(read_only=True, help_text="Relevance; higher is better.")
+    headline = serializers.SerializerMethodField(
+        help_text="Escaped HTML excerpt with the matching words in <mark>."
+    )
+
+    class Meta(MessageSerializer.Meta):
+        fields = [*MessageSerializer.Meta.fields, "rank", "headline"]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField())
+    def get_headline(self, message) -> str:
+        return search.render_headline(getattr(message, "headline_raw", ""))
+
+
+@extend_schema_view(
+    partial_update=extend_schema(
+        request=ReadStateSerializer, responses=MessageDetailSerializer,
+        description="Mark the message read or unread.",
+    ),
+    search=extend_schema(
+        responses=MessageSearchResultSerializer(many=True),
+        description="Full-text search, best matches first; `q` uses web-search syntax "
+        '(`"exact phrase"`, `or`, `-word`). Every message filter applies too.',
+    ),
+)  # fmt: skip
+class MessageViewSet(ReadOnlyScopedViewSet):
+    """Every email sent or received; `?campaign=`, `?thread=`, `?direction=`... narrow it."""
+
+    model = Message
+    serializer_class = MessageSerializer
+    filterset_class = MessageFilter
+    ordering_fields = ["sent_at"]
+    ordering = ["-sent_at", "-id"]
+    lookup_value_regex = INT_LOOKUP
+
+    def get_serializer_class(self):
+        if self.action in ("retrieve", "partial_update"):
+            return MessageDetailSerializer
+        return super().get_serializer_class()
+
+    def get_scoped_queryset(self, queryset):
+        if self.action in ("list", "search"):
+            # Bodies can be long; a list shows subject and snippet.
+            return queryset.defer("body_text", "body_html", "raw")
+        return queryset
+
+    def partial_update(self, request, *args, **kwargs):
+        message = self.get_object()
+        params = ReadStateSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        message.is_unread = params.validated_data["is_unread"]
+        with transaction.atomic():
+            message.save(update_fields=["is_unread"])
+            thread_unread = Message.objects.filter(thread_id=message.thread_id, is_unread=True)
+            Thread.objects.filter(pk=message.thread_id).update(is_unread=thread_unread.exists())
+        return Response(MessageDetailSerializer(message).data)
+
+    @action(
+        detail=False,
+        filterset_class=MessageSearchFilter,
+        serializer_class=MessageSearchResultSerializer,
+        pagination_class=WindowCountPagination,
+        ordering_fields=["rank", "sent_at"],
+        ordering=["-rank", "-sent_at", "-id"],
+    )
+    def search(self, request):
+        messages = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(messages)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)

@@ -1,0 +1,68 @@
+"""Query-string filters of the thread, message and message-search endpoints.
+
+Foreign keys are filtered by id: an id of another organization matches nothing (see
+`campaigns.filters` for why not ModelChoiceFilter).
+"""
+
+from __future__ import annotations
+
+import django_filters
+
+from salesbrain.api.filters import DateTimeAfter, DateTimeBefore
+
+from . import search
+from .models import Message, Thread
+
+
+class ThreadFilter(django_filters.FilterSet):
+    campaign = django_filters.UUIDFilter(field_name="campaign_id")
+    contact = django_filters.NumberFilter(field_name="contact_id")
+    lead = django_filters.NumberFilter(field_name="lead_id")
+    organization = django_filters.UUIDFilter(field_name="organization_id")
+    has_reply = django_filters.BooleanFilter()
+    is_unread = django_filters.BooleanFilter()
+    last_message_after = DateTimeAfter("last_message_at")
+    last_message_before = DateTimeBefore("last_message_at")
+    last_inbound_after = DateTimeAfter("last_inbound_at")
+    last_inbound_before = DateTimeBefore("last_inbound_at")
+
+    class Meta:
+        model = Thread
+        fields = ["campaign", "contact", "lead", "organization", "has_reply", "is_unread"]
+
+
+class MessageFilter(django_filters.FilterSet):
+    campaign = django_filters.UUIDFilter(field_name="campaign_id")
+    thread = django_filters.NumberFilter(field_name="thread_id")
+    contact = django_filters.NumberFilter(field_name="contact_id")
+    email_account = django_filters.NumberFilter(field_name="email_account_id")
+    organization = django_filters.UUIDFilter(field_name="organization_id")
+    direction = django_filters.ChoiceFilter(choices=Message.Direction.choices)
+    kind = django_filters.MultipleChoiceFilter(choices=Message.Kind.choices)
+    is_unread = django_filters.BooleanFilter()
+    sent_after = DateTimeAfter("sent_at")
+    sent_before = DateTimeBefore("sent_at")
+
+    class Meta:
+        model = Message
+        fields = [
+            "campaign", "thread", "contact", "email_account", "organization", "direction", "kind",
+            "is_unread",
+        ]  # fmt: skip
+
+
+class MessageSearchFilter(MessageFilter):
+    """The message filters plus the required full-text query `q`."""
+
+    q = django_filters.CharFilter(
+        method="filter_q",
+        required=True,
+        max_length=200,
+        label='Words to find (web-search syntax: "exact phrase", or, -word).',
+    )
+
+    class Meta(MessageFilter.Meta):
+        fields = ["q", *MessageFilter.Meta.fields]
+
+    def filter_q(self, queryset, name, value):
+        return search.search_messages(queryset, value)

@@ -1,0 +1,14 @@
+"""The unified inbox of the current organization."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "inbox"
+
+urlpatterns = [
+    path("inbox/", views.inbox, name="list"),
+    path("inbox/<int:pk>/", views.thread_detail, name="thread"),
+    path("inbox/<int:pk>/read/", views.mark_read, name="mark-read"),
+    path("inbox/<int:pk>/unread/", views.mark_unread, name="mark-unread"),
+]
