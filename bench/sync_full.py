@@ -23,6 +23,7 @@ import sys
 import time
 import tracemalloc
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -112,6 +113,7 @@ def main() -> None:
         campaigns=args.campaigns,
         accounts=args.accounts,
         leads_per_campaign=args.leads_per_campaign,
+        now=datetime.now(UTC),  # activity up to today, as a routine re-sync would find it
     ).materialize()
     print(f"  built in {time.monotonic() - started:.1f} s")
     app = SandboxApp(workspace, per_second=INSTANTLY_PER_SECOND, per_minute=INSTANTLY_PER_MINUTE)

@@ -12,9 +12,10 @@ How, so that it is cheap and safe to run every few minutes:
   staff assign them (`campaigns.assignment`), and no sync ever moves them; a dedicated
   connection's rows belong to its organization.
 - Few requests: campaign totals are asked for 100 ids at a time, and a campaign's daily and step
-  figures are fetched again only when its totals changed (or with `full=True`). They are
-  fetched by a small thread pool, while the main thread writes; the shared rate limiter keeps
-  every thread under Instantly's budget.
+  figures are fetched again only when its totals changed (or with `full=True`); after the first
+  sync, daily figures are re-read from two days before the last successful one only. Requests
+  run in a small thread pool while the main thread writes; the shared rate limiter keeps every
+  thread under Instantly's budget.
 - Short transactions: HTTP happens outside the database; each write batch opens its own
   `staff_scope()` (the sync works across organizations and on the shared workspace's NULL rows).
 
@@ -77,6 +78,8 @@ BULK_BATCH = 250
 # Instantly numbers steps and variants from 0 in GET /campaigns/analytics/steps, from 1 in
 # webhooks; CampaignStepStat stores them 1-based like everything else.
 STEP_ANALYTICS_BASE = 0
+# Daily figures are re-read from this long before the last successful sync (see figures_since).
+DAILY_FIGURES_OVERLAP = dt.timedelta(days=2)
 EXPORT_FORMAT = "salesbrain.instantly-export"
 EXPORT_VERSION = 1
 
@@ -401,6 +404,7 @@ def _sync(
         listing = mailbox_thread.submit(list_accounts, client)
         # Page by page: each page's totals, then that page's figures go to the pool at once.
         stored = writer.stored_totals()
+        since = figures_since(connection, full=full)
         campaigns, totals, figure_jobs = [], {}, {}
         for page in _batches_of(client.iter_campaigns(), ANALYTICS_IDS_PER_CALL):
             campaigns.extend(page)
@@ -408,14 +412,14 @@ def _sync(
             totals.update(page_totals)
             for iid in figures_to_fetch(stored, page_totals, full=full):
                 if iid not in figure_jobs:  # a page boundary may repeat a campaign
-                    figure_jobs[iid] = pool.submit(fetch_campaign_figures, client, iid)
+                    figure_jobs[iid] = pool.submit(fetch_campaign_figures, client, iid, since)
         campaigns = _dedupe(campaigns, key=lambda campaign: campaign.id)
         wanted = len(figure_jobs)
         say(f"analytics: totals for {len(totals)} campaign(s), figures to fetch for {wanted}")
         accounts = listing.result()
         del listing  # the future would keep the list alive
         mailbox_jobs = [
-            mailbox_thread.submit(client.get_account_daily_analytics, chunk)
+            mailbox_thread.submit(client.get_account_daily_analytics, chunk, start_date=since)
             for chunk in _batches([a.email for a in accounts], ACCOUNT_ANALYTICS_MAX_EMAILS)
         ]
 
@@ -498,13 +502,24 @@ def fetch_campaign_totals(
     return totals
 
 
-def fetch_campaign_figures(client: InstantlyClient, instantly_id: str) -> CampaignFigures:
-    """One campaign's daily rows and per-step rows (two requests)."""
+def fetch_campaign_figures(
+    client: InstantlyClient, instantly_id: str, since: dt.date | None = None
+) -> CampaignFigures:
+    """One campaign's daily rows (from `since`, else all) and per-step rows (two requests)."""
     return CampaignFigures(
         instantly_id=instantly_id,
-        daily=client.get_campaign_daily_analytics(instantly_id),
+        daily=client.get_campaign_daily_analytics(instantly_id, start_date=since),
         steps=client.get_campaign_step_analytics(instantly_id),
     )
+
+
+def figures_since(connection: ProviderConnection, *, full: bool) -> dt.date | None:
+    """First day whose daily figures a sync asks for: all of them on a first or full sync,
+    else from shortly before the last successful sync (older days no longer change; the
+    overlap covers time zones and late events)."""
+    if full or connection.last_synced_at is None:
+        return None
+    return (connection.last_synced_at - DAILY_FIGURES_OVERLAP).date()
 
 
 # --- writing ----------------------------------------------------------------------------------

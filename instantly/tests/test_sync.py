@@ -153,6 +153,7 @@ class FakeInstantly:
         ]
         self.calls: Counter[str] = Counter()
         self.broken: set[str] = set()  # paths answering with a network error
+        self.queries: list[tuple[str, dict]] = []
         self.seen_keys: set[str] = set()
         routes = {
             "/api/v2/workspaces/current": lambda q: self.workspace,
@@ -169,6 +170,7 @@ class FakeInstantly:
     def _serve(self, path, answer):
         def callback(request):
             self.calls[path] += 1
+            self.queries.append((path, parse_qs(urlsplit(request.url).query)))
             if path in self.broken:
                 raise requests.ConnectionError("connection refused")
             self.seen_keys.add(request.headers.get("Authorization", ""))
@@ -391,6 +393,31 @@ def test_full_sync_refetches_every_campaigns_figures(fake, connection):
 
     assert result.figures_fetched == 2
     assert not result.changed
+
+
+@pytest.mark.django_db
+def test_later_syncs_reread_only_the_recent_days(fake, connection):
+    def start_dates(path):
+        return {q.get("start_date", [None])[0] for p, q in fake.queries if p == path}
+
+    sync(connection)
+    assert start_dates("/api/v2/campaigns/analytics/daily") == {None}  # first sync: everything
+    assert start_dates("/api/v2/accounts/analytics/daily") == {None}
+    last_synced = one(ProviderConnection, pk=connection.pk).last_synced_at
+    fake.totals[CAMPAIGN_1]["emails_sent_count"] = 31
+    fake.queries.clear()
+
+    sync(one(ProviderConnection, pk=connection.pk))
+
+    since = (last_synced - dt.timedelta(days=2)).date().isoformat()
+    assert start_dates("/api/v2/campaigns/analytics/daily") == {since}
+    assert start_dates("/api/v2/accounts/analytics/daily") == {since}
+    assert start_dates("/api/v2/campaigns/analytics/steps") == {None}  # steps have no days
+    fake.queries.clear()
+
+    sync(one(ProviderConnection, pk=connection.pk), full=True)
+
+    assert start_dates("/api/v2/accounts/analytics/daily") == {None}
 
 
 # --- vanishing, placeholders, organizations --------------------------------------------------

@@ -155,8 +155,6 @@ def enqueue_event(event_id: int) -> None:
     With a broker the id goes to the background publisher; with none (development, tests)
     the task runs here and now, in-process.
     """
-    if True:
-        return
     if process_webhook_event.app.conf.task_always_eager:
         _publish(process_webhook_event, (event_id,))
     else:
