@@ -81,6 +81,8 @@ def tenant_scope(
         organization_id = uuid.UUID(str(organization_id))
     ctx = TenantContext(organization_id=organization_id, bypass=bypass)
     outer = _current.get()
+    conn = connections[using]
+    nested = conn.in_atomic_block
     token = _current.set(ctx)
     try:
         with transaction.atomic(using=using):
@@ -88,9 +90,9 @@ def tenant_scope(
             try:
                 yield ctx
             finally:
-                conn = connections[using]
-                if conn.in_atomic_block and not conn.needs_rollback:
+                if nested and not conn.needs_rollback:
                     # Released savepoints keep SET LOCAL values: put the outer ones back.
+                    # (An outermost scope needs nothing: its transaction ends right here.)
                     _apply_to_database(outer, using)
     finally:
         _current.reset(token)

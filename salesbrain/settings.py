@@ -104,7 +104,9 @@ DATABASES = {
         "USER": APP_DB_USER,
         "PASSWORD": APP_DB_PASSWORD,
         "CONN_MAX_AGE": env.int("CONN_MAX_AGE", default=60),
-        "CONN_HEALTH_CHECKS": True,
+        # Off by default: it costs a `SELECT 1` round trip per request (the webhook receiver's
+        # budget); turn on behind a proxy that drops idle connections.
+        "CONN_HEALTH_CHECKS": env.bool("CONN_HEALTH_CHECKS", default=False),
     }
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -129,6 +131,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Development and tests serve from the finders; production from collectstatic's manifest.
+WHITENOISE_AUTOREFRESH = DEBUG or TESTING
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
