@@ -167,22 +167,26 @@ def attach_totals(campaigns: list[Campaign]) -> list[Campaign]:
 
 
 class CampaignSerializer(serializers.ModelSerializer):
+    """A campaign in a list: what a table of campaigns shows (the detail has the settings)."""
+
     totals = TotalsField(help_text="All-time figures.")
 
     class Meta:
         model = Campaign
         fields = [
             "id", "organization", "connection", "instantly_id", "name", "status", "daily_limit",
-            "stop_on_reply", "open_tracking", "link_tracking", "text_only", "schedule",
-            "sender_emails", "is_placeholder", "completed_at", "vanished_at",
-            "upstream_created_at", "upstream_updated_at", "synced_at", "created_at", "totals",
+            "is_placeholder", "completed_at", "vanished_at", "synced_at", "created_at", "totals",
         ]  # fmt: skip
         read_only_fields = fields
 
 
 class CampaignDetailSerializer(CampaignSerializer):
     class Meta(CampaignSerializer.Meta):
-        fields = [*CampaignSerializer.Meta.fields, "sequences"]
+        fields = [
+            *CampaignSerializer.Meta.fields, "stop_on_reply", "open_tracking", "link_tracking",
+            "text_only", "schedule", "sender_emails", "sequences", "upstream_created_at",
+            "upstream_updated_at",
+        ]  # fmt: skip
         read_only_fields = fields
 
 
@@ -232,7 +236,7 @@ class CampaignViewSet(ReadOnlyScopedViewSet):
 
     def get_scoped_queryset(self, queryset):
         if self.action == "list":
-            return queryset.defer("sequences", "raw", "analytics")
+            return queryset.only(*CampaignSerializer.Meta.fields[:-1])
         return queryset
 
     def list(self, request, *args, **kwargs):

@@ -59,6 +59,12 @@ def assign_campaign(campaign: Campaign, organization: Organization | None) -> As
     result = AssignmentResult(organization_id=org_id)
     with staff_scope():
         locked = Campaign.objects.unscoped().select_for_update().get(pk=campaign.pk)
+        owner_id = locked.connection.organization_id
+        if owner_id is not None and owner_id != org_id:
+            # A customer's dedicated workspace belongs to that customer alone.
+            raise ValueError(
+                f"campaign {locked} is in a customer's own workspace; it cannot be reassigned"
+            )
         contacts = _rehome_contacts(locked, org_id, result)
         for label, queryset in _dependents(locked):
             # exclude() spells "IS DISTINCT FROM" correctly for NULL organizations.

@@ -209,3 +209,19 @@ def test_assignment_is_all_or_nothing(shared_campaign, org_a, monkeypatch):
             .filter(organization=org_a, email="ada@lead.example")
             .exists()
         )
+
+
+def test_a_dedicated_workspace_campaign_cannot_go_to_another_organization(org_a, org_b):
+    from instantly.models import ProviderConnection
+
+    with staff_scope():
+        dedicated = ProviderConnection(name="Acme's own", organization=org_a)
+        dedicated.api_key = "dedicated-key-1234"
+        dedicated.save()
+        campaign = Campaign.objects.create(
+            organization=org_a, connection=dedicated, instantly_id="own-1", name="Own"
+        )
+    with pytest.raises(ValueError, match="own workspace"):
+        assign_campaign(campaign, org_b)
+    with staff_scope():
+        assert Campaign.objects.get(pk=campaign.pk).organization_id == org_a.pk
