@@ -236,7 +236,7 @@ class CampaignViewSet(ReadOnlyScopedViewSet):
 
     def get_scoped_queryset(self, queryset):
         if self.action == "list":
-            return queryset.only(*CampaignSerializer.Meta.fields[:-1])
+            return queryset.only(*(f for f in CampaignSerializer.Meta.fields if f != "totals"))
         return queryset
 
     def list(self, request, *args, **kwargs):

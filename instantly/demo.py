@@ -8,6 +8,7 @@ and a last sync so Instantly's own figures win where both sources count.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 from django.conf import settings
 from django.utils import timezone
@@ -81,7 +82,14 @@ def load_demo_traffic(orgs, stdout=None) -> str:
         ]
         with staff_scope():
             type(events[0]).objects.unscoped().bulk_create(events, ignore_conflicts=True)
-        report = drain()
+        # One log line per event is right for live traffic, noise for a demo load.
+        webhook_log = logging.getLogger("instantly.webhooks")
+        level = webhook_log.level
+        webhook_log.setLevel(logging.WARNING)
+        try:
+            report = drain()
+        finally:
+            webhook_log.setLevel(level)
         last = sync_workspace(connection, client=client, full=True)
     assigned = ", ".join(o.name for o in orgs)
     return "\n".join(
