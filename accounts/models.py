@@ -92,3 +92,8 @@ class Notification(TenantModel):
 
     def __str__(self) -> str:
         return self.title
+
+
+# Per-user API tokens live in their own module; importing it here registers the model with the
+# app however the code is entered.
+from .api_tokens import ApiToken  # noqa: E402, F401

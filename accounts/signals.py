@@ -15,11 +15,9 @@ OPERATOR_READ_ONLY_MODELS = {
     ("auth", "permission"),
     ("accounts", "membership"),
     ("accounts", "apitoken"),
-    ("authtoken", "token"),
-    ("authtoken", "tokenproxy"),
     ("instantly", "providerconnection"),
 }
-OPERATOR_APPS = {"accounts", "instantly", "campaigns", "messaging", "auth", "authtoken"}
+OPERATOR_APPS = {"accounts", "instantly", "campaigns", "messaging", "auth"}
 
 
 def _is_last_app(sender) -> bool:

@@ -121,6 +121,9 @@ def test_schema_and_docs_are_served(client):
     docs = client.get("/api/docs/")
     assert docs.status_code == 200
     assert b"swagger" in docs.content.lower()
+    # The UI's assets come from our own static files, never from a CDN.
+    assert b"cdn.jsdelivr.net" not in docs.content
+    assert b"/static/drf_spectacular_sidecar/" in docs.content
 
 
 # --- Schemathesis -------------------------------------------------------------------------------
