@@ -149,6 +149,12 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 # --- Celery -----------------------------------------------------------------------------------
 # No broker configured = tasks run in-process (eager), so `make run` needs no Redis.
 REDIS_URL = env.str("REDIS_URL", default="")
+# API throttles count in the cache: with Redis every process shares one budget.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="") or None
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
