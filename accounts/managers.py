@@ -13,12 +13,7 @@ from django.db import models
 from .tenancy import TenantNotSet, current_tenant
 
 
-class TenantQuerySet(models.QuerySet):
-    def for_organization(self, organization_id):
-        return self.filter(organization_id=organization_id)
-
-
-class TenantManager(models.Manager.from_queryset(TenantQuerySet)):
+class TenantManager(models.Manager):
     """The default manager of every tenant model."""
 
     def get_queryset(self):

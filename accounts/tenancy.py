@@ -33,10 +33,6 @@ class TenantContext:
     organization_id: uuid.UUID | None = None
     bypass: bool = False
 
-    @property
-    def is_staff(self) -> bool:
-        return self.bypass
-
 
 _current: contextvars.ContextVar[TenantContext | None] = contextvars.ContextVar(
     "salesbrain_tenant", default=None

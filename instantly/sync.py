@@ -605,17 +605,7 @@ class WorkspaceWriter:
             _insert_rows(EmailAccount, to_create)
             _bulk_update(EmailAccount, to_update, changed_fields, self.now)
             listed = {account.email.lower() for account in accounts}
-            gone = [
-                row.pk
-                for key, row in existing.items()
-                if key not in listed and row.vanished_at is None
-            ]
-            if gone:
-                counts.vanished = (
-                    EmailAccount.objects.unscoped()
-                    .filter(pk__in=gone)
-                    .update(vanished_at=self.now, updated_at=self.now)
-                )
+            counts.vanished = _mark_vanished(EmailAccount, existing, listed, self.now)
             self.mailboxes = {key: (row.pk, row.organization_id) for key, row in existing.items()}
         return counts
 
@@ -687,17 +677,7 @@ class WorkspaceWriter:
             _insert_rows(Campaign, to_create)
             _bulk_update(Campaign, to_update, changed_fields, self.now)
             listed = {campaign.id for campaign in campaigns}
-            gone = [
-                row.pk
-                for iid, row in existing.items()
-                if iid not in listed and row.vanished_at is None
-            ]
-            if gone:
-                counts.vanished = (
-                    Campaign.objects.unscoped()
-                    .filter(pk__in=gone)
-                    .update(vanished_at=self.now, updated_at=self.now)
-                )
+            counts.vanished = _mark_vanished(Campaign, existing, listed, self.now)
             self.campaigns = {iid: existing[iid] for iid in listed}
             self._rehome_dedicated_campaigns()
             senders = self._save_senders(campaigns)
@@ -910,6 +890,16 @@ def mailbox_error_text(status_message: Any) -> str:
                 return str(status_message[key]).strip()
         return json.dumps(status_message, sort_keys=True)
     return ""
+
+
+def _mark_vanished(model, existing: dict, listed: set, now: dt.datetime) -> int:
+    """Stamp `vanished_at` on rows no longer listed upstream (kept, never deleted)."""
+    gone = [
+        row.pk for key, row in existing.items() if key not in listed and row.vanished_at is None
+    ]
+    if not gone:
+        return 0
+    return model.objects.unscoped().filter(pk__in=gone).update(vanished_at=now, updated_at=now)
 
 
 def _assign_changes(row: Any, values: dict[str, Any], changed_fields: set[str]) -> bool:
