@@ -11,7 +11,7 @@ PORT ?= 8000
 SANDBOX_PORT ?= 8765
 export DEBUG ?= 1
 
-.PHONY: run test lint format venv migrate demo worker beat sandbox clean-db
+.PHONY: run test lint imports format venv migrate demo worker beat sandbox clean-db
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -48,7 +48,11 @@ format: venv
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-test: lint
+# The import contract (pyproject.toml, [tool.importlinter]) holds the one-way layers.
+imports: venv
+	$(VENV)/bin/lint-imports
+
+test: lint imports
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 worker: venv

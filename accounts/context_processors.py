@@ -1,12 +1,13 @@
-"""Template context: the organization the page acts for, the ones the user can switch to, and
-the inbox's unread count for the navigation."""
+"""Template context: the organization the page acts for and the ones the user can switch to.
+
+(The inbox's unread count comes from `messaging.context_processors`, the layer that owns it.)"""
 
 from __future__ import annotations
 
 from .models import Organization
 
 
-class _Memo:
+class Memo:
     """A zero-argument callable the templates call only if they use it, at most once."""
 
     def __init__(self, compute):
@@ -27,21 +28,11 @@ def _switchable(request):
     return [m.organization for m in getattr(request, "memberships", [])]
 
 
-def _inbox_unread(request) -> int:
-    organization = getattr(request, "organization", None)
-    if organization is None:
-        return 0
-    from messaging.models import Thread
-
-    return Thread.objects.filter(organization=organization, has_reply=True, is_unread=True).count()
-
-
 def tenant(request):
     return {
         "current_organization": getattr(request, "organization", None),
         "current_membership": getattr(request, "membership", None),
         "user_memberships": getattr(request, "memberships", []),
         "is_agency_staff": getattr(request, "is_agency_staff", False),
-        "switchable_organizations": _Memo(lambda: _switchable(request)),
-        "inbox_unread": _Memo(lambda: _inbox_unread(request)),
+        "switchable_organizations": Memo(lambda: _switchable(request)),
     }

@@ -1,4 +1,4 @@
-"""The tenant (Organization), who belongs to it (Membership), and what it is told (Notification).
+"""The tenant (Organization) and who belongs to it (Membership).
 
 Organization and Membership are the tenancy plumbing itself: they are looked up before a tenant
 is known (to decide it), so they carry no row-level security; every read of them in views and
@@ -13,7 +13,6 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from .managers import TenantModel
 from .roles import WRITER_ROLES, MemberRole
 
 
@@ -56,42 +55,6 @@ class Membership(models.Model):
     @property
     def can_write(self) -> bool:
         return self.role in WRITER_ROLES
-
-
-class Notification(TenantModel):
-    """Something a customer should see: a meeting booked, a lead that showed interest."""
-
-    class Kind(models.TextChoices):
-        MEETING_BOOKED = "meeting_booked", "Meeting booked"
-        LEAD_INTERESTED = "lead_interested", "Lead interested"
-        OTHER = "other", "Other"
-
-    kind = models.CharField(max_length=32, choices=Kind.choices)
-    title = models.CharField(max_length=300)
-    body = models.TextField(blank=True)
-    campaign = models.ForeignKey(
-        "campaigns.Campaign", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
-    )
-    lead = models.ForeignKey(
-        "campaigns.Lead", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
-    )
-    # One notification per (event, kind): reprocessing a webhook event must not notify twice.
-    source_event = models.ForeignKey(
-        "instantly.WebhookEvent", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-    read_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["source_event", "kind"], name="uniq_notification_per_event"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return self.title
 
 
 # Per-user API tokens live in their own module; importing it here registers the model with the

@@ -10,7 +10,7 @@ mailbox events, plus types nobody handles) are generated for N campaigns and N c
 Instantly's flat shape, with exact duplicates (retries), near-duplicates (the same email
 reported again with a later timestamp) and local disorder. They are stored as the receiver
 stores them (exact duplicates dropped by the dedupe key), then `--workers` processes run the
-worker's batch loop (`processing.drain`) in parallel until nothing is pending.
+worker's batch loop (`queue.drain`) in parallel until nothing is pending.
 
 Printed: events/s over the drain, and a check that every counter equals what the deliveries
 imply, computed here independently from the deliveries (see `expected`), plus the final lead
@@ -310,9 +310,9 @@ def expected(deliveries: list[dict]) -> dict:
 def load(deliveries: list[dict]) -> tuple[int, int]:
     """Store the deliveries as the receiver does (exact duplicates dropped by the dedupe key)."""
     from accounts.tenancy import staff_scope
-    from campaigns.recording import insert_rows
     from instantly.models import ProviderConnection, WebhookEvent
     from instantly.webhooks.ingest import build_event
+    from salesbrain.bulk import insert_rows
 
     with staff_scope():
         connection = ProviderConnection(
@@ -357,10 +357,10 @@ def analyze() -> None:
 def _worker(batch_size: int, queue) -> None:
     from django.db import connections
 
-    from instantly.webhooks import processing
+    from instantly.webhooks.queue import drain
 
     connections.close_all()
-    report = processing.drain(batch_size=batch_size)
+    report = drain(batch_size=batch_size)
     queue.put((report.processed, report.ignored, report.failed, len(report.retries)))
     connections.close_all()
 

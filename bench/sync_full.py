@@ -104,7 +104,7 @@ def main() -> None:
     from instantly.connections import CLIENT_RATE_LIMITS, client_for
     from instantly.models import ProviderConnection
     from instantly.sandbox import DEFAULT_API_KEY, SandboxApp, SandboxServer, SandboxWorkspace
-    from instantly.sync import sync_workspace
+    from instantly.sync.run import sync_workspace
 
     print(f"Building the sandbox: {args.campaigns} campaigns, {args.accounts} mailboxes ...")
     started = time.monotonic()

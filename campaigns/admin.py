@@ -17,10 +17,12 @@ from django.contrib.admin import helpers
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import IntegerField, OuterRef, Subquery
+from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
+from accounts.admin import OrganizationAdmin as BaseOrganizationAdmin
 from accounts.admin_display import (
     MirroredAdmin,
     ReadOnlyInline,
@@ -30,6 +32,7 @@ from accounts.admin_display import (
 )
 from accounts.models import Organization
 
+from .assignment import assign_campaign
 from .models import (
     Activity,
     Campaign,
@@ -75,8 +78,6 @@ def assign_campaigns(campaigns, organization) -> tuple[int, list[str]]:
     Returns how many were assigned and one line per campaign the service refused, so a single
     refusal (say, a dedicated workspace's campaign) does not undo the others.
     """
-    from campaigns.assignment import assign_campaign
-
     assigned, refusals = 0, []
     for campaign in campaigns:
         try:
@@ -133,7 +134,6 @@ class CampaignAdmin(MirroredAdmin):
         "name",
         "assignment",
         "status_badge",
-        "connection",
         "daily_limit",
         "is_placeholder",
         "synced_at",
@@ -141,14 +141,13 @@ class CampaignAdmin(MirroredAdmin):
     list_filter = [
         AssignmentFilter,
         "status",
-        "connection",
         "organization",
         "is_placeholder",
         ("vanished_at", admin.EmptyFieldListFilter),
     ]
     search_fields = ["name", "instantly_id", "organization__name"]
     autocomplete_fields = ["organization"]
-    list_select_related = ["organization", "connection"]
+    list_select_related = ["organization"]
     editable_fields = ("organization",)
     actions = ["assign_to_organization"]
     inlines = [CampaignSenderInline]
@@ -159,7 +158,7 @@ class CampaignAdmin(MirroredAdmin):
                 "fields": [
                     "name",
                     "organization",
-                    "connection",
+                    "connection_id",
                     "instantly_id",
                     "status",
                     "daily_limit",
@@ -240,7 +239,7 @@ class CampaignAdmin(MirroredAdmin):
             **self.admin_site.each_context(request),
             "title": "Assign campaigns to an organization",
             "opts": self.model._meta,
-            "queryset": queryset.select_related("organization", "connection"),
+            "queryset": queryset.select_related("organization"),
             "form": form,
             "media": self.media + form.media,
             "action": "assign_to_organization",
@@ -288,7 +287,6 @@ class EmailAccountAdmin(MirroredAdmin):
         "sent_today_of_limit",
         "last_error_short",
         organization_or_shared,
-        "connection",
         "provider",
         "last_used_at",
     ]
@@ -296,11 +294,10 @@ class EmailAccountAdmin(MirroredAdmin):
         "status",
         "warmup_status",
         "provider",
-        "connection",
         ("vanished_at", admin.EmptyFieldListFilter),
     ]
     search_fields = ["email", "first_name", "last_name", "last_error"]
-    list_select_related = ["organization", "connection"]
+    list_select_related = ["organization"]
     inlines = [MailboxRecentDaysInline, MailboxCampaignInline]
     fieldsets = [
         (
@@ -311,7 +308,7 @@ class EmailAccountAdmin(MirroredAdmin):
                     "first_name",
                     "last_name",
                     "organization",
-                    "connection",
+                    "connection_id",
                     "provider",
                     "tracking_domain",
                 ]
@@ -466,3 +463,33 @@ class EmailAccountDailyStatAdmin(MirroredAdmin):
     search_fields = ["email_account__email"]
     list_select_related = ["email_account"]
     date_hierarchy = "date"
+
+
+admin.site.unregister(Organization)
+
+
+@admin.register(Organization)
+class OrganizationAdmin(BaseOrganizationAdmin):
+    """`accounts`' organization admin plus each organization's campaign count (registered from
+    this layer because accounts sits below campaigns)."""
+
+    list_display = ["name", "slug", "member_count", "campaign_count", "created_at"]
+
+    def get_queryset(self, request):
+        # Counted in the changelist query itself, not once per row.
+        campaigns = (
+            Campaign.objects.filter(organization=OuterRef("pk"))
+            .order_by()
+            .values("organization")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(_campaign_count=Coalesce(Subquery(campaigns, output_field=IntegerField()), 0))
+        )
+
+    @admin.display(description="Campaigns", ordering="_campaign_count")
+    def campaign_count(self, obj):
+        return obj._campaign_count

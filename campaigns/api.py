@@ -1,4 +1,4 @@
-"""API for campaigns (with their figures and messages), sending mailboxes, contacts, leads and
+"""API for campaigns (with their figures), sending mailboxes, contacts, leads and
 the organization's figures.
 
 Everything here is mirrored from Instantly, so it is read-only (a change made here would be
@@ -12,9 +12,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db.models import Count, Q
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
-    OpenApiParameter,
     extend_schema,
     extend_schema_field,
     extend_schema_view,
@@ -24,9 +22,6 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.models import Organization
-from messaging.api import MessageSerializer
-from messaging.filters import MessageFilter
-from messaging.models import Message
 from salesbrain.api.permissions import IsAgencyStaff
 from salesbrain.api.viewsets import (
     INT_LOOKUP,
@@ -170,6 +165,9 @@ class CampaignSerializer(serializers.ModelSerializer):
     """A campaign in a list: what a table of campaigns shows (the detail has the settings)."""
 
     totals = TotalsField(help_text="All-time figures.")
+    connection = serializers.UUIDField(
+        source="connection_id", read_only=True, help_text="The Instantly workspace connection."
+    )
 
     class Meta:
         model = Campaign
@@ -209,14 +207,8 @@ class AssignmentResultSerializer(serializers.Serializer):
     contacts_removed = serializers.IntegerField()
 
 
-CAMPAIGN_ID = OpenApiParameter(
-    "id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The campaign's id."
-)
-
-
 @extend_schema_view(
     stats=extend_schema(parameters=[PeriodSerializer], responses=CampaignStatsSerializer),
-    messages=extend_schema(parameters=[CAMPAIGN_ID], responses=MessageSerializer(many=True)),
     assign=extend_schema(request=AssignSerializer, responses=AssignmentResultSerializer),
 )
 class CampaignViewSet(ReadOnlyScopedViewSet):
@@ -236,7 +228,10 @@ class CampaignViewSet(ReadOnlyScopedViewSet):
 
     def get_scoped_queryset(self, queryset):
         if self.action == "list":
-            return queryset.only(*(f for f in CampaignSerializer.Meta.fields if f != "totals"))
+            fields = [
+                f for f in CampaignSerializer.Meta.fields if f not in ("totals", "connection")
+            ]
+            return queryset.only(*fields, "connection_id")
         return queryset
 
     def list(self, request, *args, **kwargs):
@@ -273,26 +268,15 @@ class CampaignViewSet(ReadOnlyScopedViewSet):
             }
         )
 
-    @action(
-        detail=True,
-        filterset_class=MessageFilter,
-        serializer_class=MessageSerializer,
-        ordering_fields=["sent_at"],
-        ordering=["-sent_at", "-id"],
-    )
-    def messages(self, request, pk=None):
-        """The campaign's messages, newest first (every message filter applies)."""
-        campaign = self.get_object()
-        messages = Message.objects.filter(campaign=campaign).defer("body_text", "body_html", "raw")
-        page = self.paginate_queryset(self.filter_queryset(messages))
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
-
 
 # --- mailboxes ------------------------------------------------------------------------------
 
 
 class EmailAccountSerializer(serializers.ModelSerializer):
     is_healthy = serializers.BooleanField(read_only=True)
+    connection = serializers.UUIDField(
+        source="connection_id", read_only=True, help_text="The Instantly workspace connection."
+    )
 
     class Meta:
         model = EmailAccount

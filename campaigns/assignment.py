@@ -9,17 +9,23 @@ pointed at it. A contact left with nothing pointing at it in the old organizatio
 the old owner keeps no trace of people who were only in this campaign.
 
 One transaction; running it again with the same organization changes nothing.
+
+Rows of higher layers (threads and messages in `messaging`) and the rule that a customer's own
+workspace cannot be reassigned (`instantly` knows workspaces) are registered from above with
+`register_dependent` and `register_check`, as django-anymail's core never imports a provider:
+this module imports nothing above `campaigns`.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from django.db import models
 from django.db.models import Case, Q, QuerySet, Value, When
 
-from accounts.models import Notification, Organization
+from accounts.models import Organization
 from accounts.tenancy import staff_scope
 from campaigns.models import (
     Activity,
@@ -30,9 +36,38 @@ from campaigns.models import (
     Contact,
     Lead,
 )
-from messaging.models import Message, Thread
+from salesbrain.bulk import chunks
 
 CONTACT_BATCH = 500
+
+
+@dataclasses.dataclass(frozen=True)
+class Dependent:
+    """Rows whose organization follows their campaign's.
+
+    `rows(campaign)` selects them (unscoped); `model` has a `contact_id` column when
+    `has_contact`, and those rows are re-pointed at the new organization's contacts."""
+
+    label: str
+    model: type[models.Model]
+    rows: Callable[[Campaign], QuerySet]
+    has_contact: bool = False
+
+
+_DEPENDENTS: list[Dependent] = []
+_CHECKS: list[Callable[[Campaign, Any], None]] = []
+
+
+def register_dependent(dependent: Dependent) -> None:
+    """Make assignment move `dependent`'s rows too (called from an app's `ready()`)."""
+    if all(d.label != dependent.label for d in _DEPENDENTS):
+        _DEPENDENTS.append(dependent)
+
+
+def register_check(check: Callable[[Campaign, Any], None]) -> None:
+    """`check(campaign, organization_id)` raises ValueError to refuse an assignment."""
+    if check not in _CHECKS:
+        _CHECKS.append(check)
 
 
 @dataclasses.dataclass
@@ -59,17 +94,15 @@ def assign_campaign(campaign: Campaign, organization: Organization | None) -> As
     result = AssignmentResult(organization_id=org_id)
     with staff_scope():
         locked = Campaign.objects.unscoped().select_for_update().get(pk=campaign.pk)
-        owner_id = locked.connection.organization_id
-        if owner_id is not None and owner_id != org_id:
-            # A customer's dedicated workspace belongs to that customer alone.
-            raise ValueError(
-                f"campaign {locked} is in a customer's own workspace; it cannot be reassigned"
-            )
+        for check in _CHECKS:
+            check(locked, org_id)
         contacts = _rehome_contacts(locked, org_id, result)
-        for label, queryset in _dependents(locked):
+        for dependent in _DEPENDENTS:
             # exclude() spells "IS DISTINCT FROM" correctly for NULL organizations.
-            result.moved[label] = queryset.exclude(organization_id=org_id).update(
-                organization_id=org_id
+            result.moved[dependent.label] = (
+                dependent.rows(locked)
+                .exclude(organization_id=org_id)
+                .update(organization_id=org_id)
             )
         result.contacts_removed = _remove_orphans(contacts)
         moved_campaign = locked.organization_id != org_id
@@ -81,37 +114,27 @@ def assign_campaign(campaign: Campaign, organization: Organization | None) -> As
     return result
 
 
-def _dependents(campaign: Campaign) -> Iterator[tuple[str, QuerySet]]:
-    """Every row whose organization follows the campaign's."""
-    yield "senders", CampaignSender.objects.unscoped().filter(campaign=campaign)
-    yield "leads", Lead.objects.unscoped().filter(campaign=campaign)
-    yield "daily_stats", CampaignDailyStat.objects.unscoped().filter(campaign=campaign)
-    yield "step_stats", CampaignStepStat.objects.unscoped().filter(campaign=campaign)
-    yield "activities", _activities(campaign)
-    yield "threads", Thread.objects.unscoped().filter(campaign=campaign)
-    yield "messages", _messages(campaign)
-    yield (
-        "notifications",
-        Notification.objects.unscoped().filter(Q(campaign=campaign) | Q(lead__campaign=campaign)),
-    )
-
-
 def _activities(campaign: Campaign) -> QuerySet:
     return Activity.objects.unscoped().filter(Q(campaign=campaign) | Q(lead__campaign=campaign))
 
 
-def _messages(campaign: Campaign) -> QuerySet:
-    return Message.objects.unscoped().filter(Q(campaign=campaign) | Q(thread__campaign=campaign))
+def _unscoped(model: type[models.Model]) -> Callable[[Campaign], QuerySet]:
+    return lambda campaign: model.objects.unscoped().filter(campaign=campaign)
+
+
+for _dependent in (
+    Dependent("senders", CampaignSender, _unscoped(CampaignSender)),
+    Dependent("leads", Lead, _unscoped(Lead), has_contact=True),
+    Dependent("daily_stats", CampaignDailyStat, _unscoped(CampaignDailyStat)),
+    Dependent("step_stats", CampaignStepStat, _unscoped(CampaignStepStat)),
+    Dependent("activities", Activity, _activities, has_contact=True),
+):
+    register_dependent(_dependent)
 
 
 def _with_contacts(campaign: Campaign) -> list[QuerySet]:
     """The campaign's rows that point at a contact."""
-    return [
-        Lead.objects.unscoped().filter(campaign=campaign),
-        Thread.objects.unscoped().filter(campaign=campaign),
-        _messages(campaign),
-        _activities(campaign),
-    ]
+    return [d.rows(campaign) for d in _DEPENDENTS if d.has_contact]
 
 
 def _rehome_contacts(campaign: Campaign, org_id: Any, result: AssignmentResult) -> list[int]:
@@ -150,7 +173,7 @@ def _rehome_contacts(campaign: Campaign, org_id: Any, result: AssignmentResult) 
     _fill_blanks(old, target)
     mapping = [(contact.pk, target[contact.email].pk) for contact in old]
     for queryset in _with_contacts(campaign):
-        for chunk in _chunks(mapping, CONTACT_BATCH):
+        for chunk in chunks(mapping, CONTACT_BATCH):
             queryset.filter(contact_id__in=[old_id for old_id, _ in chunk]).update(
                 contact_id=Case(*(When(contact_id=o, then=Value(n)) for o, n in chunk))
             )
@@ -183,7 +206,7 @@ def _remove_orphans(contact_ids: list[int]) -> int:
     if not contact_ids:
         return 0
     referenced: set[int] = set()
-    for model in (Lead, Thread, Message, Activity):
+    for model in {d.model for d in _DEPENDENTS if d.has_contact}:
         referenced.update(
             model.objects.unscoped()
             .filter(contact_id__in=contact_ids)
@@ -195,8 +218,3 @@ def _remove_orphans(contact_ids: list[int]) -> int:
         return 0
     deleted, _ = Contact.objects.unscoped().filter(pk__in=orphans).delete()
     return deleted
-
-
-def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]

@@ -102,9 +102,9 @@ class Campaign(TenantModel):
     staff only) until staff assign it; the assignment survives every sync."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    connection = models.ForeignKey(
-        "instantly.ProviderConnection", on_delete=models.PROTECT, related_name="campaigns"
-    )
+    # The Instantly workspace connection (`instantly.ProviderConnection`): a plain id, as
+    # `instantly` sits above; its migration puts the database's foreign key on the column.
+    connection_id = models.UUIDField(db_index=True)
     instantly_id = models.CharField(max_length=64)
     name = models.CharField(max_length=300, blank=True)
     status = models.CharField(
@@ -138,7 +138,7 @@ class Campaign(TenantModel):
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(
-                fields=["connection", "instantly_id"], name="uniq_campaign_per_connection"
+                fields=["connection_id", "instantly_id"], name="uniq_campaign_per_connection"
             )
         ]
         indexes = [models.Index(fields=["organization", "name"], name="campaign_org_name_idx")]
@@ -151,9 +151,9 @@ class EmailAccount(TenantModel):
     """A sending mailbox. A shared-workspace mailbox (organization NULL) is readable by every
     organization whose campaigns send from it (see `CampaignSender` and its RLS policy)."""
 
-    connection = models.ForeignKey(
-        "instantly.ProviderConnection", on_delete=models.PROTECT, related_name="email_accounts"
-    )
+    # The Instantly workspace connection (`instantly.ProviderConnection`): a plain id, as
+    # `instantly` sits above; its migration puts the database's foreign key on the column.
+    connection_id = models.UUIDField(db_index=True)
     email = models.EmailField(max_length=254)
     first_name = models.CharField(max_length=120, blank=True)
     last_name = models.CharField(max_length=120, blank=True)
@@ -189,7 +189,7 @@ class EmailAccount(TenantModel):
         ordering = ["email"]
         constraints = [
             models.UniqueConstraint(
-                fields=["connection", "email"], name="uniq_mailbox_per_connection"
+                fields=["connection_id", "email"], name="uniq_mailbox_per_connection"
             )
         ]
 
@@ -312,15 +312,16 @@ class Activity(TenantModel):
     step = models.PositiveSmallIntegerField(null=True, blank=True)
     variant = models.PositiveSmallIntegerField(null=True, blank=True)
     data = models.JSONField(default=dict, blank=True)
-    source_event = models.ForeignKey(
-        "instantly.WebhookEvent", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    # The webhook event that recorded it (`instantly.WebhookEvent`), a plain id like above.
+    source_event_id = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["-occurred_at"]
         verbose_name_plural = "activities"
         constraints = [
-            models.UniqueConstraint(fields=["source_event", "kind"], name="uniq_activity_per_event")
+            models.UniqueConstraint(
+                fields=["source_event_id", "kind"], name="uniq_activity_per_event"
+            )
         ]
         indexes = [models.Index(fields=["campaign", "occurred_at"], name="activity_campaign_idx")]
 

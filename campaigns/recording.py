@@ -17,19 +17,14 @@ The caller runs them inside one `staff_scope()` transaction: processing crosses 
 from __future__ import annotations
 
 import datetime as dt
-import enum
-import functools
-import json
-import uuid
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import psycopg
-from django.db import connection as default_connection
 from django.db import models
-from django.utils import timezone
+
+from salesbrain.bulk import columns, ensure, execute, increment, insert_rows, lock_rows, plain
 
 from .models import (
     Activity,
@@ -39,133 +34,11 @@ from .models import (
     CampaignStatus,
     Contact,
     EmailAccount,
+    EmailAccountDailyStat,
     Lead,
 )
 
-ROWS_PER_STATEMENT = 5_000
 MAILBOX_COUNTERS = ("sent", "bounced", "replied")
-
-
-# --- small SQL helpers (shared with messaging.recording and the webhook processor) -----------
-# A batch travels as one binary array per column (`unnest(%b::type[], ...)`), bound server-side:
-# the statement text is the same whatever the batch size, and nothing is quoted into SQL text.
-
-
-def execute(sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> list[tuple]:
-    """Run one statement in the current transaction; answer its rows (if any)."""
-    if isinstance(params, Mapping):
-        params = {name: plain(value) for name, value in params.items()}
-    else:
-        params = [plain(value) for value in params]
-    default_connection.ensure_connection()
-    with psycopg.Cursor(default_connection.connection) as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall() if cursor.description else []
-
-
-def plain(value: Any) -> Any:
-    """Choices enums as their values (psycopg would write an Enum's name)."""
-    return value.value if isinstance(value, enum.Enum) else value
-
-
-def unnest_sql(casts: Sequence[str]) -> str:
-    """`unnest(%b::type[], ...)` for columns of the given SQL types."""
-    return "unnest(" + ", ".join(f"%b::{cast}[]" for cast in casts) + ")"
-
-
-def columns(rows: Sequence[Sequence[Any]], width: int) -> list[list[Any]]:
-    """Rows given as tuples -> one list per column: the parameters of an `unnest(...)`."""
-    return [[plain(v) for v in column] for column in zip(*rows, strict=True)] or [
-        [] for _ in range(width)
-    ]
-
-
-def insert_rows(
-    model: type[models.Model],
-    rows: Sequence[Mapping[str, Any] | models.Model],
-    *,
-    on_conflict: str = "ON CONFLICT DO NOTHING",
-    returning: Sequence[str] = ("id",),
-) -> list[tuple]:
-    """INSERT rows (dicts by attname, or unsaved instances); answer the `returning` columns of
-    the rows written. Fields a dict leaves out get their model default.
-
-    With the default `ON CONFLICT DO NOTHING`, rows that already existed are simply not in the
-    answer: that is how callers learn what is new.
-    """
-    if not rows:
-        return []
-    fields, insert_select = _insert_sql(model)
-    quote = default_connection.ops.quote_name
-    sql = f"{insert_select} {on_conflict} RETURNING {', '.join(quote(c) for c in returning)}"
-    getters = [_getter(f) for f in fields]
-    written: list[tuple] = []
-    for start in range(0, len(rows), ROWS_PER_STATEMENT):
-        chunk = rows[start : start + ROWS_PER_STATEMENT]
-        written.extend(execute(sql, [[get(row) for row in chunk] for get in getters]))
-    return written
-
-
-@functools.cache
-def _insert_sql(model: type[models.Model]) -> tuple[list[models.Field], str]:
-    """The fields `insert_rows` writes for a model and its `INSERT ... SELECT FROM unnest`."""
-    quote = default_connection.ops.quote_name
-    fields = [f for f in model._meta.concrete_fields if not f.generated and not f.db_returning]
-    casts, selects = [], []
-    for f in fields:
-        is_json = isinstance(f, models.JSONField)
-        casts.append("text" if is_json else f.db_type(default_connection))
-        selects.append(f"{quote(f.column)}::jsonb" if is_json else quote(f.column))
-    names = ", ".join(quote(f.column) for f in fields)
-    return fields, (
-        f"INSERT INTO {quote(model._meta.db_table)} ({names}) "  # noqa: S608 - names from models
-        f"SELECT {', '.join(selects)} FROM {unnest_sql(casts)} AS u({names})"
-    )
-
-
-def _getter(f: models.Field):
-    """How to read field `f` from a row (dict or instance): defaults filled, JSON encoded."""
-    name = f.attname
-    per_row = f.has_default() and callable(f.default) and (f.primary_key or f.unique)
-    if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
-        default = timezone.now()
-    else:
-        default = None if per_row else f.get_default()
-    encode = isinstance(f, models.JSONField)
-
-    def get(row):
-        if isinstance(row, models.Model):
-            value = getattr(row, name)
-        elif name in row:
-            value = row[name]
-        else:
-            value = f.get_default() if per_row else default
-        if encode and value is not None:
-            return json.dumps(value, cls=f.encoder)
-        return value.value if isinstance(value, enum.Enum) else value
-
-    return get
-
-
-def lock_rows(model: type[models.Model], ids: Iterable[Any]) -> None:
-    """Lock rows in id order: the one order every batch uses, so workers cannot deadlock.
-
-    `FOR NO KEY UPDATE`, the lock an UPDATE of non-key columns takes anyway: it excludes other
-    writers but not foreign-key checks (`FOR KEY SHARE`) of rows inserted elsewhere, which
-    would otherwise deadlock with it at commit.
-    """
-    ids = sorted(set(ids))
-    if ids:
-        execute(
-            f"SELECT id FROM {model._meta.db_table} "  # noqa: S608 - a model's table
-            "WHERE id = ANY(%b::bigint[]) ORDER BY id FOR NO KEY UPDATE",
-            [ids],
-        )
-
-
-def _keys(keys: Iterable[tuple]) -> tuple[set, list, list]:
-    keys = set(keys)
-    return keys, sorted({k[0] for k in keys}, key=str), sorted({k[1] for k in keys}, key=str)
 
 
 # --- campaigns and mailboxes -----------------------------------------------------------------
@@ -188,71 +61,26 @@ def ensure_campaigns(
     `wanted` maps each key to (name, organization of a new placeholder). A placeholder is
     filled in by the next sync; its organization is the connection's (NULL = shared).
     """
-    found = _find_campaigns(wanted)
-    missing = sorted(set(wanted) - set(found), key=str)
-    if missing:
-        insert_rows(
-            Campaign,
-            [
-                {
-                    "id": uuid.uuid4(),
-                    "connection_id": connection_id,
-                    "instantly_id": instantly_id,
-                    "name": wanted[(connection_id, instantly_id)][0][:300],
-                    "organization_id": wanted[(connection_id, instantly_id)][1],
-                    "is_placeholder": True,
-                }
-                for connection_id, instantly_id in missing
-            ],
-        )
-        found.update(_find_campaigns(missing))
-    return found
-
-
-def _find_campaigns(keys: Iterable[tuple[Any, str]]) -> dict[tuple[Any, str], CampaignRef]:
-    keys, connections, instantly_ids = _keys(keys)
-    if not keys:
-        return {}
-    rows = execute(
-        "SELECT id, connection_id, instantly_id, organization_id, is_placeholder "
-        "FROM campaigns_campaign "
-        "WHERE connection_id = ANY(%b::uuid[]) AND instantly_id = ANY(%b::text[])",
-        [connections, instantly_ids],
+    found = ensure(
+        Campaign,
+        ("connection_id", "instantly_id"),
+        {
+            key: {"name": name[:300], "organization_id": org, "is_placeholder": True}
+            for key, (name, org) in wanted.items()
+        },
+        returning=("id", "organization_id", "is_placeholder"),
     )
-    return {
-        (c_id, i_id): CampaignRef(pk, org, placeholder)
-        for pk, c_id, i_id, org, placeholder in rows
-        if (c_id, i_id) in keys
-    }
+    return {key: CampaignRef(*row) for key, row in found.items()}
 
 
 def ensure_mailboxes(wanted: Mapping[tuple[Any, str], Any]) -> dict[tuple[Any, str], int]:
     """(connection id, address) -> mailbox id; an address no sync has seen yet is created with
     status unknown (the next sync fills it). Values of `wanted` are the new row's organization."""
-    found = _find_mailboxes(wanted)
-    missing = sorted(set(wanted) - set(found), key=str)
-    if missing:
-        insert_rows(
-            EmailAccount,
-            [
-                {"connection_id": c_id, "email": email, "organization_id": wanted[(c_id, email)]}
-                for c_id, email in missing
-            ],
-        )
-        found.update(_find_mailboxes(missing))
-    return found
-
-
-def _find_mailboxes(keys: Iterable[tuple[Any, str]]) -> dict[tuple[Any, str], int]:
-    keys, connections, emails = _keys(keys)
-    if not keys:
-        return {}
-    rows = execute(
-        "SELECT id, connection_id, email FROM campaigns_emailaccount "
-        "WHERE connection_id = ANY(%b::uuid[]) AND email = ANY(%b::text[])",
-        [connections, emails],
+    return ensure(
+        EmailAccount,
+        ("connection_id", "email"),
+        {key: {"organization_id": org} for key, org in wanted.items()},
     )
-    return {(c_id, email): pk for pk, c_id, email in rows if (c_id, email) in keys}
 
 
 def link_senders(pairs: Mapping[tuple[Any, int], Any]) -> None:
@@ -327,51 +155,30 @@ class ContactDetails:
 def ensure_contacts(wanted: Mapping[tuple[Any, str], ContactDetails]) -> dict[tuple[Any, str], int]:
     """(organization, address) -> contact id, creating missing contacts with their names and
     filling names an existing contact lacks. Addresses are expected lower-cased."""
-    found = _find_contacts(wanted)
-    missing = sorted(set(wanted) - set(found), key=lambda k: (str(k[0]), k[1]))
-    if missing:
-        insert_rows(
-            Contact,
-            [
-                {
-                    "organization_id": org,
-                    "email": email,
-                    "first_name": wanted[(org, email)].first_name[:120],
-                    "last_name": wanted[(org, email)].last_name[:120],
-                    "company_name": wanted[(org, email)].company_name[:200],
-                    "custom_variables": wanted[(org, email)].custom_variables,
-                }
-                for org, email in missing
-            ],
-        )
-        found.update(_find_contacts(missing))
-    _fill_contact_names(found, wanted)
-    return {key: pk for key, (pk, _names) in found.items()}
-
-
-def _find_contacts(keys: Iterable[tuple[Any, str]]) -> dict[tuple[Any, str], tuple[int, tuple]]:
-    keys, orgs, emails = _keys(keys)
-    if not keys:
-        return {}
-    rows = execute(
-        "SELECT id, organization_id, email, first_name, last_name, company_name "
-        "FROM campaigns_contact WHERE email = ANY(%b::text[]) "
-        "AND (organization_id = ANY(%b::uuid[]) OR (%s AND organization_id IS NULL))",
-        [emails, [o for o in orgs if o is not None], None in orgs],
+    found = ensure(
+        Contact,
+        ("organization_id", "email"),
+        {
+            key: {
+                "first_name": details.first_name[:120],
+                "last_name": details.last_name[:120],
+                "company_name": details.company_name[:200],
+                "custom_variables": details.custom_variables,
+            }
+            for key, details in wanted.items()
+        },
+        returning=("id", "first_name", "last_name", "company_name"),
     )
-    return {
-        (org, email): (pk, (first, last, company))
-        for pk, org, email, first, last, company in rows
-        if (org, email) in keys
-    }
+    _fill_contact_names(found, wanted)
+    return {key: row[0] for key, row in found.items()}
 
 
 def _fill_contact_names(
-    found: Mapping[tuple[Any, str], tuple[int, tuple]],
+    found: Mapping[tuple[Any, str], tuple[int, str, str, str]],
     wanted: Mapping[tuple[Any, str], ContactDetails],
 ) -> None:
     rows = []
-    for key, (pk, names) in found.items():
+    for key, (pk, *names) in found.items():
         details = wanted[key]
         new = (details.first_name[:120], details.last_name[:120], details.company_name[:200])
         if any(not have and offered for have, offered in zip(names, new, strict=True)):
@@ -392,30 +199,11 @@ def _fill_contact_names(
 
 def ensure_leads(wanted: Mapping[tuple[Any, int], Any]) -> dict[tuple[Any, int], int]:
     """(campaign id, contact id) -> lead id; values of `wanted` are the campaign's organization."""
-    found = _find_leads(wanted)
-    missing = sorted(set(wanted) - set(found), key=lambda k: (str(k[0]), k[1]))
-    if missing:
-        insert_rows(
-            Lead,
-            [
-                {"campaign_id": c_id, "contact_id": p_id, "organization_id": wanted[(c_id, p_id)]}
-                for c_id, p_id in missing
-            ],
-        )
-        found.update(_find_leads(missing))
-    return found
-
-
-def _find_leads(keys: Iterable[tuple[Any, int]]) -> dict[tuple[Any, int], int]:
-    keys, campaigns, contacts = _keys(keys)
-    if not keys:
-        return {}
-    rows = execute(
-        "SELECT id, campaign_id, contact_id FROM campaigns_lead "
-        "WHERE campaign_id = ANY(%b::uuid[]) AND contact_id = ANY(%b::bigint[])",
-        [campaigns, contacts],
+    return ensure(
+        Lead,
+        ("campaign_id", "contact_id"),
+        {key: {"organization_id": org} for key, org in wanted.items()},
     )
-    return {(c_id, p_id): pk for pk, c_id, p_id in rows if (c_id, p_id) in keys}
 
 
 def touch_leads(last_activity: Mapping[int, dt.datetime]) -> None:
@@ -501,13 +289,7 @@ def add_campaign_counts(
 ) -> None:
     """Add to per-campaign daily counters: one upsert statement for the whole batch."""
     _add_counts(
-        "campaigns_campaigndailystat",
-        "campaign_id",
-        "uuid",
-        CampaignDailyStat.COUNTERS,
-        counts,
-        organization_of,
-        extra=(),
+        CampaignDailyStat, "campaign_id", CampaignDailyStat.COUNTERS, counts, organization_of
     )
 
 
@@ -516,13 +298,7 @@ def add_mailbox_counts(
 ) -> None:
     """Add to per-mailbox daily counters (`sent` is compared with the mailbox's daily limit)."""
     _add_counts(
-        "campaigns_emailaccountdailystat",
-        "email_account_id",
-        "bigint",
-        MAILBOX_COUNTERS,
-        counts,
-        organization_of,
-        extra=(("raw", "'{}'::jsonb"),),
+        EmailAccountDailyStat, "email_account_id", MAILBOX_COUNTERS, counts, organization_of
     )
 
 
@@ -532,29 +308,20 @@ def _by_key_and_day(item):
 
 
 def _add_counts(
-    table: str,
-    key_column: str,
-    key_cast: str,
+    model: type[models.Model],
+    key_field: str,
     counters: Sequence[str],
     counts: Mapping[tuple[Any, dt.date], Counter],
     organization_of: Mapping[Any, Any],
-    *,
-    extra: Sequence[tuple[str, str]],
 ) -> None:
     rows = [
-        (organization_of.get(key), key, day, *(tally.get(name, 0) for name in counters))
+        {
+            "organization_id": organization_of.get(key),
+            key_field: key,
+            "date": day,
+            **{name: tally.get(name, 0) for name in counters},
+        }
         for (key, day), tally in sorted(counts.items(), key=_by_key_and_day)
         if any(tally.values())
     ]
-    if not rows:
-        return
-    names = ("organization_id", key_column, "date", *counters)
-    values = unnest_sql(("uuid", key_cast, "date", *["integer"] * len(counters)))
-    updates = ", ".join(f"{name} = {table}.{name} + EXCLUDED.{name}" for name in counters)
-    execute(
-        f"INSERT INTO {table} ({', '.join(names)}{''.join(f', {n}' for n, _ in extra)}) "  # noqa: S608
-        f"SELECT {', '.join(names)}{''.join(f', {v}' for _, v in extra)} "
-        f"FROM {values} AS v({', '.join(names)}) "
-        f"ON CONFLICT ({key_column}, date) DO UPDATE SET {updates}",
-        columns(rows, len(names)),
-    )
+    increment(model, rows, (key_field, "date"), counters)

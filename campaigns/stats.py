@@ -8,7 +8,9 @@ Rates are per email sent: open, click and reply rates use unique counts, bounce 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import Q, QuerySet, Sum
 
@@ -145,3 +147,19 @@ def default_period(today: dt.date | None = None, days: int = 30) -> tuple[dt.dat
 
     end = today or timezone.now().date()
     return end - dt.timedelta(days=days - 1), end
+
+
+# Per step and variant counts of sent and replied emails, for a campaign without Instantly's
+# step analytics. Messages live a layer above (`messaging` registers the counter in its
+# `ready()`); with none registered there is nothing to count.
+_step_counter: Callable[[Any, Any], list[dict]] | None = None
+
+
+def register_step_counter(counter: Callable[[Any, Any], list[dict]]) -> None:
+    """`counter(organization, campaign)` answers rows of step, variant, sent and replied."""
+    global _step_counter
+    _step_counter = counter
+
+
+def counted_step_rows(organization, campaign) -> list[dict]:
+    return _step_counter(organization, campaign) if _step_counter else []

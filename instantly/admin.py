@@ -1,8 +1,9 @@
 """Operator console for the Instantly boundary: connections, the webhook log, alerts.
 
 Connection actions (test, sync, webhook subscription) call the services of this app and report
-each connection's outcome as a message; the services are imported inside the actions so the
-console still loads if one of them is broken. API keys are write-only here (see admin_forms).
+each connection's outcome as a message. API keys are write-only here (see admin_forms).
+Campaigns and mailboxes (a layer below, which holds the workspace as a plain id) get their
+"workspace" column and filter from here, and a connection in use cannot be deleted.
 """
 
 from __future__ import annotations
@@ -16,10 +17,19 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.admin_display import MirroredAdmin, badge, organization_or_shared, truncated
+from campaigns.admin import CampaignAdmin as BaseCampaignAdmin
+from campaigns.admin import EmailAccountAdmin as BaseEmailAccountAdmin
+from campaigns.models import Campaign, EmailAccount
 
 from .admin_forms import KEY_FIELDS, ProviderConnectionForm
+from .checks import check_connection
+from .connections import explain_error, redact
 from .errors import InstantlyError
 from .models import Alert, ProviderConnection, WebhookEvent
+from .subscriptions import SubscriptionNotFound, register_webhook, resume_webhook
+from .sync.run import SyncAlreadyRunning, sync_workspace
+from .sync.write import WorkspaceMismatchError
+from .webhooks.reprocess import REPROCESSABLE, reprocess_events
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +89,13 @@ class ProviderConnectionAdmin(admin.ModelAdmin):
         "updated_at",
     ]
     actions = ["test_connection", "sync_now", "register_or_resume_webhook"]
+
+    def get_deleted_objects(self, objs, request):
+        """Django's delete confirmation, with the campaigns and mailboxes that protect a
+        connection listed (they hold it as a plain id, which Django's collector cannot see)."""
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        protected = [*protected, *(str(row) for obj in objs for row in obj.rows_using())]
+        return deleted, counts, perms_needed, protected
 
     def get_fieldsets(self, request, obj=None):
         may_set_keys = (
@@ -151,8 +168,6 @@ class ProviderConnectionAdmin(admin.ModelAdmin):
         (status, last error, alert) is kept. Anything else rolls the savepoint back and is
         reported too: one broken workspace must not hide the others' results nor 500 the page.
         """
-        from instantly.connections import explain_error, redact
-
         for connection in queryset:
             try:
                 with transaction.atomic():
@@ -172,8 +187,6 @@ class ProviderConnectionAdmin(admin.ModelAdmin):
 
     @admin.action(description="Test connection", permissions=["view"])
     def test_connection(self, request, queryset):
-        from instantly.checks import check_connection
-
         def call(connection):
             result = check_connection(connection)
             return result.ok, result.message
@@ -182,8 +195,6 @@ class ProviderConnectionAdmin(admin.ModelAdmin):
 
     @admin.action(description="Sync now", permissions=["view"])
     def sync_now(self, request, queryset):
-        from instantly.sync import SyncAlreadyRunning, WorkspaceMismatchError, sync_workspace
-
         def call(connection):
             return True, describe_sync(sync_workspace(connection))
 
@@ -194,7 +205,6 @@ class ProviderConnectionAdmin(admin.ModelAdmin):
     def register_or_resume_webhook(self, request, queryset):
         """Resume the subscription Instantly disabled; register one where there is none (or
         where Instantly no longer knows the stored one)."""
-        from instantly.subscriptions import SubscriptionNotFound, register_webhook, resume_webhook
 
         def call(connection):
             if connection.webhook_subscription_id:
@@ -221,8 +231,6 @@ class ReprocessableFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value() == "yes":
-            from instantly.webhooks.reprocess import REPROCESSABLE
-
             return queryset.filter(status__in=REPROCESSABLE)
         return queryset
 
@@ -296,8 +304,6 @@ class WebhookEventAdmin(MirroredAdmin):
     @admin.action(description="Reprocess failed or ignored events", permissions=["change"])
     def reprocess(self, request, queryset):
         """Re-queue what the service accepts (failed or ignored) and say what it skipped."""
-        from instantly.webhooks.reprocess import reprocess_events
-
         selected = queryset.count()
         requeued = reprocess_events(queryset)
         self.message_user(
@@ -361,3 +367,57 @@ class AlertAdmin(admin.ModelAdmin):
         # Already-resolved alerts keep their original resolution time.
         count = queryset.filter(resolved_at__isnull=True).update(resolved_at=timezone.now())
         self.message_user(request, f"{count} alert(s) marked resolved.", messages.SUCCESS)
+
+
+# --- campaigns and mailboxes: their workspace, seen from this layer ---------------------------
+
+
+class WorkspaceFilter(admin.SimpleListFilter):
+    """Rows of one workspace connection (the lower layer keeps it as `connection_id`)."""
+
+    title = "workspace"
+    parameter_name = "connection"
+
+    def lookups(self, request, model_admin):
+        names = ProviderConnection.objects.unscoped().order_by("name").values_list("pk", "name")
+        return [(str(pk), name) for pk, name in names]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(connection_id=self.value()) if self.value() else queryset
+
+
+class WorkspaceColumn:
+    """A "Workspace" column naming each row's connection: one query per page, not per row."""
+
+    @admin.display(description="Workspace", ordering="connection_id")
+    def workspace(self, obj):
+        names = getattr(self, "_workspace_names", None)
+        if names is None:
+            names = dict(ProviderConnection.objects.unscoped().values_list("pk", "name"))
+            self._workspace_names = names
+        return names.get(obj.connection_id, "-")
+
+    def changelist_view(self, request, extra_context=None):
+        self._workspace_names = None  # fresh names on every page
+        return super().changelist_view(request, extra_context)
+
+
+def _with_workspace(fields: list, after: str) -> list:
+    at = fields.index(after) + 1 if after in fields else len(fields)
+    return [*fields[:at], "workspace", *fields[at:]]
+
+
+admin.site.unregister(Campaign)
+admin.site.unregister(EmailAccount)
+
+
+@admin.register(Campaign)
+class CampaignAdmin(WorkspaceColumn, BaseCampaignAdmin):
+    list_display = _with_workspace(BaseCampaignAdmin.list_display, "status_badge")
+    list_filter = [*BaseCampaignAdmin.list_filter, WorkspaceFilter]
+
+
+@admin.register(EmailAccount)
+class EmailAccountAdmin(WorkspaceColumn, BaseEmailAccountAdmin):
+    list_display = _with_workspace(BaseEmailAccountAdmin.list_display, "provider")
+    list_filter = [*BaseEmailAccountAdmin.list_filter, WorkspaceFilter]

@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class InstantlyConfig(AppConfig):
     name = "instantly"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        # Hooks into lower layers, which never import this one. (Imported here: an AppConfig
+        # module must not import models before the registry is ready.)
+        from . import assignment
+
+        assignment.register()

@@ -18,6 +18,7 @@ from campaigns.models import (
     MailProvider,
     WarmupStatus,
 )
+from salesbrain.parsing import as_int
 
 CAMPAIGN_STATUS: dict[int, CampaignStatus] = {
     0: CampaignStatus.DRAFT,
@@ -75,49 +76,28 @@ INTEREST_STATUS: dict[int, InterestStatus] = {
 }
 
 
-def parse_code(value: Any) -> int | None:
-    """An Instantly code as an int: accepts 1, "1", " -2 ", 1.0; None for anything else."""
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        return int(value) if value.is_integer() else None
-    if isinstance(value, str):
-        text = value.strip()
-        try:
-            return int(text)
-        except ValueError:
-            try:
-                number = float(text)
-            except ValueError:
-                return None
-            return int(number) if number.is_integer() else None
-    return None
-
-
 def campaign_status(code: Any) -> CampaignStatus:
-    return CAMPAIGN_STATUS.get(parse_code(code), CampaignStatus.UNKNOWN)
+    return CAMPAIGN_STATUS.get(as_int(code), CampaignStatus.UNKNOWN)
 
 
 def mailbox_status(code: Any) -> MailboxStatus:
-    return MAILBOX_STATUS.get(parse_code(code), MailboxStatus.UNKNOWN)
+    return MAILBOX_STATUS.get(as_int(code), MailboxStatus.UNKNOWN)
 
 
 def warmup_status(code: Any) -> WarmupStatus:
-    return WARMUP_STATUS.get(parse_code(code), WarmupStatus.UNKNOWN)
+    return WARMUP_STATUS.get(as_int(code), WarmupStatus.UNKNOWN)
 
 
 def mail_provider(code: Any) -> MailProvider:
-    return MAIL_PROVIDER.get(parse_code(code), MailProvider.UNKNOWN)
+    return MAIL_PROVIDER.get(as_int(code), MailProvider.UNKNOWN)
 
 
 def lead_status(code: Any) -> LeadStatus | None:
     """The lead's status, or None for an unknown code (LeadStatus has no UNKNOWN member):
     callers keep the status they have rather than invent one."""
-    return LEAD_STATUS.get(parse_code(code))
+    return LEAD_STATUS.get(as_int(code))
 
 
 def interest_status(code: Any) -> str:
     """The lead's interest status, or "" (blank, the model's "no interest status") if unknown."""
-    return INTEREST_STATUS.get(parse_code(code), "")
+    return INTEREST_STATUS.get(as_int(code), "")

@@ -41,7 +41,7 @@ SHARED_CONNECTION_NAME = "Agency workspace"
 
 # 90 % of Instantly's 100 requests/s and 6,000/min. Our limiter counts a request when it leaves
 # and Instantly when it arrives, so in any second Instantly may also count requests that were
-# already in flight: the margin must cover them (see instantly.sync.DEFAULT_CONCURRENCY).
+# already in flight: the margin must cover them (see instantly.sync.run.DEFAULT_CONCURRENCY).
 CLIENT_RATE_LIMITS = (RateLimit(90, 1.0), RateLimit(5400, 60.0))
 
 # What staff read when a call fails, per error class (most specific first).

@@ -20,9 +20,9 @@ from instantly.connections import client_for
 from instantly.models import ProviderConnection
 from instantly.sandbox import SandboxApp, SandboxServer, SandboxWorkspace
 from instantly.sandbox.webhooks import generate_deliveries
-from instantly.sync import sync_workspace
+from instantly.sync.run import sync_workspace
 from instantly.webhooks.ingest import build_event
-from instantly.webhooks.processing import drain
+from instantly.webhooks.queue import drain
 
 # The demo workspace; `manage.py instantly_sandbox serve` with these values serves the same one.
 DEMO_WORKSPACE = {"seed": 7, "campaigns": 12, "accounts": 30, "leads_per_campaign": 40}
@@ -65,9 +65,9 @@ def load_demo_traffic(orgs, stdout=None) -> str:
 
         with staff_scope():
             campaigns = list(
-                Campaign.objects.filter(connection=connection, vanished_at__isnull=True).order_by(
-                    "instantly_id"
-                )
+                Campaign.objects.filter(
+                    connection_id=connection.pk, vanished_at__isnull=True
+                ).order_by("instantly_id")
             )
         # Staff's assignment: most campaigns to the two customers, two left unassigned.
         plan = {c.pk: orgs[i % len(orgs)] for i, c in enumerate(campaigns[:-2])}

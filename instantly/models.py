@@ -11,9 +11,11 @@ import secrets
 import uuid
 
 from django.db import models
+from django.db.models import ProtectedError
 from django.utils import timezone
 
 from accounts.managers import TenantModel
+from campaigns.models import Campaign, EmailAccount
 from salesbrain import encryption
 
 
@@ -97,6 +99,22 @@ class ProviderConnection(TenantModel):
         self.webhook_secret_encrypted = encryption.encrypt(secret)
         self.webhook_secret_digest = secret_digest(secret)
         return secret
+
+    def rows_using(self) -> list:
+        """Up to 20 campaigns and mailboxes of this workspace (unscoped: staff code)."""
+        campaigns = Campaign.objects.unscoped().filter(connection_id=self.pk)[:10]
+        mailboxes = EmailAccount.objects.unscoped().filter(connection_id=self.pk)[:10]
+        return [*campaigns, *mailboxes]
+
+    def delete(self, *args, **kwargs):
+        """Refused while campaigns or mailboxes use the workspace, as PROTECT did before they
+        held it as a plain id (the database's foreign key is the last guard)."""
+        in_use = self.rows_using()
+        if in_use:
+            raise ProtectedError(
+                f"{self} still has campaigns or mailboxes; delete those first.", set(in_use)
+            )
+        return super().delete(*args, **kwargs)
 
     def save(self, *args, **kwargs):
         if not self.webhook_secret_encrypted:

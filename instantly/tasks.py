@@ -17,7 +17,8 @@ from accounts.tenancy import staff_scope
 from instantly.connections import ensure_shared_connection
 from instantly.errors import InstantlyError
 from instantly.models import ProviderConnection
-from instantly.sync import SyncAlreadyRunning, WorkspaceMismatchError, sync_workspace
+from instantly.sync.run import SyncAlreadyRunning, sync_workspace
+from instantly.sync.write import WorkspaceMismatchError
 
 logger = logging.getLogger(__name__)
 

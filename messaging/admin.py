@@ -12,7 +12,7 @@ from django.contrib.postgres.search import SearchQuery
 
 from accounts.admin_display import MirroredAdmin, ReadOnlyInline, organization_or_shared
 
-from .models import Message, Thread
+from .models import Message, Notification, Thread
 
 
 class ThreadMessageInline(ReadOnlyInline):
@@ -86,7 +86,7 @@ class MessageAdmin(MirroredAdmin):
                     "contact",
                     "email_account",
                     "instantly_email_id",
-                    "source_event",
+                    "source_event_id",
                     "created_at",
                 ]
             },
@@ -102,3 +102,34 @@ class MessageAdmin(MirroredAdmin):
             query = SearchQuery(search_term, config="english", search_type="websearch")
             results = results | queryset.filter(search_vector=query)
         return results, may_have_duplicates
+
+
+class ReadFilter(admin.SimpleListFilter):
+    title = "read"
+    parameter_name = "read"
+
+    def lookups(self, request, model_admin):
+        return [("no", "Unread"), ("yes", "Read")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "no":
+            return queryset.filter(read_at__isnull=True)
+        if self.value() == "yes":
+            return queryset.filter(read_at__isnull=False)
+        return queryset
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    """What customers are told; written by webhook processing, inspected here."""
+
+    list_display = ["title", "kind", "organization", "campaign", "created_at", "is_read"]
+    list_filter = ["kind", ReadFilter, "organization"]
+    search_fields = ["title", "body", "organization__name"]
+    autocomplete_fields = ["organization", "campaign", "lead"]
+    list_select_related = ["organization", "campaign"]
+    date_hierarchy = "created_at"
+
+    @admin.display(description="Read", boolean=True, ordering="read_at")
+    def is_read(self, obj):
+        return obj.read_at is not None

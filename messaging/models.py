@@ -91,10 +91,9 @@ class Message(TenantModel):
     sent_at = models.DateTimeField(db_index=True)
     is_unread = models.BooleanField(default=False)
     raw = models.JSONField(default=dict, blank=True)
-    source_event = models.OneToOneField(
-        "instantly.WebhookEvent", null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="message",
-    )  # fmt: skip
+    # The webhook event that recorded it (`instantly.WebhookEvent`): a plain id, as `instantly`
+    # sits above; its migration puts the database's foreign key on the column.
+    source_event_id = models.BigIntegerField(null=True, blank=True, unique=True)
     search_vector = models.GeneratedField(
         expression=SearchVector(
             Coalesce("subject", models.Value(""), output_field=models.TextField()),
@@ -128,3 +127,40 @@ class Message(TenantModel):
 
     def __str__(self) -> str:
         return self.subject or f"Message {self.pk}"
+
+
+class Notification(TenantModel):
+    """Something a customer should see: a meeting booked, a lead that showed interest.
+
+    Lives here, above campaigns, because it points at campaigns and leads (and will point at
+    threads); the webhook event that raised it is a plain id, as `instantly` sits above."""
+
+    class Kind(models.TextChoices):
+        MEETING_BOOKED = "meeting_booked", "Meeting booked"
+        LEAD_INTERESTED = "lead_interested", "Lead interested"
+        OTHER = "other", "Other"
+
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    title = models.CharField(max_length=300)
+    body = models.TextField(blank=True)
+    campaign = models.ForeignKey(
+        "campaigns.Campaign", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    lead = models.ForeignKey(
+        "campaigns.Lead", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    # One notification per (event, kind): reprocessing a webhook event must not notify twice.
+    source_event_id = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source_event_id", "kind"], name="uniq_notification_per_event"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from campaigns.recording import columns, execute, insert_rows, plain
+from salesbrain.bulk import columns, ensure, execute, insert_rows, plain
 
 from .models import Message, Thread
 
@@ -38,37 +38,19 @@ class ThreadSeed:
 
 def ensure_threads(wanted: Mapping[tuple[Any, int], ThreadSeed]) -> dict[tuple[Any, int], int]:
     """(campaign id, contact id) -> thread id, creating missing threads."""
-    found = _find_threads(wanted)
-    missing = sorted(set(wanted) - set(found), key=lambda k: (str(k[0]), k[1]))
-    if missing:
-        insert_rows(
-            Thread,
-            [
-                {
-                    "campaign_id": c_id,
-                    "contact_id": p_id,
-                    "organization_id": wanted[(c_id, p_id)].organization_id,
-                    "lead_id": wanted[(c_id, p_id)].lead_id,
-                    "subject": wanted[(c_id, p_id)].subject[:500],
-                    "instantly_thread_id": wanted[(c_id, p_id)].instantly_thread_id[:64],
-                }
-                for c_id, p_id in missing
-            ],
-        )
-        found.update(_find_threads(missing))
-    return found
-
-
-def _find_threads(keys: Iterable[tuple[Any, int]]) -> dict[tuple[Any, int], int]:
-    keys = set(keys)
-    if not keys:
-        return {}
-    rows = execute(
-        "SELECT id, campaign_id, contact_id FROM messaging_thread "
-        "WHERE campaign_id = ANY(%b::uuid[]) AND contact_id = ANY(%b::bigint[])",
-        [sorted({k[0] for k in keys}, key=str), sorted({k[1] for k in keys})],
+    return ensure(
+        Thread,
+        ("campaign_id", "contact_id"),
+        {
+            key: {
+                "organization_id": seed.organization_id,
+                "lead_id": seed.lead_id,
+                "subject": seed.subject[:500],
+                "instantly_thread_id": seed.instantly_thread_id[:64],
+            }
+            for key, seed in wanted.items()
+        },
     )
-    return {(c_id, p_id): pk for pk, c_id, p_id in rows if (c_id, p_id) in keys}
 
 
 def events_with_messages(event_ids: Iterable[int]) -> set[int]:

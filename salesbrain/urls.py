@@ -2,8 +2,14 @@
 
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 urlpatterns = [
+    # Notifications moved from `accounts` to `messaging`; old console links keep working.
+    path(
+        "admin/accounts/notification/",
+        RedirectView.as_view(url="/admin/messaging/notification/", query_string=True),
+    ),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     # The API: /api/v1/, the original /api/instantly/ paths, /api/schema/, /api/docs/.

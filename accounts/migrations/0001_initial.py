@@ -17,38 +17,6 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name="Notification",
-            fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "kind",
-                    models.CharField(
-                        choices=[
-                            ("meeting_booked", "Meeting booked"),
-                            ("lead_interested", "Lead interested"),
-                            ("other", "Other"),
-                        ],
-                        max_length=32,
-                    ),
-                ),
-                ("title", models.CharField(max_length=300)),
-                ("body", models.TextField(blank=True)),
-                (
-                    "created_at",
-                    models.DateTimeField(db_index=True, default=django.utils.timezone.now),
-                ),
-                ("read_at", models.DateTimeField(blank=True, null=True)),
-            ],
-            options={
-                "ordering": ["-created_at"],
-            },
-        ),
-        migrations.CreateModel(
             name="Organization",
             fields=[
                 (

@@ -7,57 +7,13 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     initial = True
 
+    # Notification used to be created here; it now lives in `messaging` (0003_notification),
+    # so this migration no longer depends on the apps above accounts.
     dependencies = [
         ("accounts", "0001_initial"),
-        ("campaigns", "0001_initial"),
-        ("instantly", "0001_initial"),
     ]
 
     operations = [
-        migrations.AddField(
-            model_name="notification",
-            name="campaign",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="+",
-                to="campaigns.campaign",
-            ),
-        ),
-        migrations.AddField(
-            model_name="notification",
-            name="lead",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="+",
-                to="campaigns.lead",
-            ),
-        ),
-        migrations.AddField(
-            model_name="notification",
-            name="source_event",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.SET_NULL,
-                related_name="+",
-                to="instantly.webhookevent",
-            ),
-        ),
-        migrations.AddField(
-            model_name="notification",
-            name="organization",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="+",
-                to="accounts.organization",
-            ),
-        ),
         migrations.AddField(
             model_name="membership",
             name="organization",
@@ -65,12 +21,6 @@ class Migration(migrations.Migration):
                 on_delete=django.db.models.deletion.CASCADE,
                 related_name="memberships",
                 to="accounts.organization",
-            ),
-        ),
-        migrations.AddConstraint(
-            model_name="notification",
-            constraint=models.UniqueConstraint(
-                fields=("source_event", "kind"), name="uniq_notification_per_event"
             ),
         ),
         migrations.AddConstraint(

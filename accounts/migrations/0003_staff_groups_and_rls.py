@@ -1,8 +1,10 @@
-"""Staff groups (permissions are synced after every migrate) and RLS on Notification."""
+"""Staff groups (permissions are synced after every migrate).
+
+(It also put accounts_notification under RLS; that table now belongs to `messaging`, whose
+0003_notification creates it with RLS, or adopts it on a database made before the move.)"""
 
 from django.db import migrations
 
-from accounts.rls import enable_rls
 from accounts.roles import STAFF_GROUPS
 
 
@@ -20,5 +22,4 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.RunPython(create_staff_groups, migrations.RunPython.noop),
-        enable_rls("accounts_notification"),
     ]

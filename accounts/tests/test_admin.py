@@ -10,7 +10,8 @@ from django.urls import reverse
 from accounts.api_tokens import ApiToken
 from accounts.models import Membership
 from accounts.roles import SB_ADMIN, SB_OPERATOR, MemberRole
-from accounts.tests.admin_helpers import (
+from testkit import (
+    PASSWORD,
     assert_console_pages_load,
     make_console_rows,
     registered_models,
@@ -60,8 +61,6 @@ def test_customers_and_anonymous_are_sent_to_login(client, alice, url):
 
 
 def test_a_customer_cannot_log_in_to_the_console(client, alice):
-    from conftest import PASSWORD
-
     response = client.post(
         reverse("admin:login"), {"username": "alice", "password": PASSWORD, "next": "/admin/"}
     )
@@ -167,11 +166,11 @@ def test_notification_read_filter(client, olga, console_rows):
     client.force_login(olga)
     assert (
         "A lead is interested"
-        in client.get("/admin/accounts/notification/?read=no").content.decode()
+        in client.get("/admin/messaging/notification/?read=no").content.decode()
     )
     assert (
         "A lead is interested"
-        not in client.get("/admin/accounts/notification/?read=yes").content.decode()
+        not in client.get("/admin/messaging/notification/?read=yes").content.decode()
     )
 
 
@@ -195,3 +194,10 @@ def test_api_tokens_show_neither_key_nor_digest_and_can_be_revoked(client, adam,
     token.refresh_from_db()
     assert token.revoked_at is not None
     assert not token.is_active
+
+
+def test_the_old_notification_list_url_redirects_to_its_new_home(client, olga):
+    client.force_login(olga)
+    response = client.get("/admin/accounts/notification/?read=no")
+    assert response.status_code == 302
+    assert response["Location"] == "/admin/messaging/notification/?read=no"

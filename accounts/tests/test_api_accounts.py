@@ -6,7 +6,7 @@ import pytest
 
 from accounts.models import Membership, Organization
 from accounts.roles import MemberRole
-from salesbrain.api.testing import PERSONAS, expected_status, persona_client, results
+from testkit import PERSONAS, expected_status, persona_client, results
 
 pytestmark = pytest.mark.django_db
 

@@ -13,17 +13,11 @@ from rest_framework.settings import api_settings
 from rest_framework.test import APIClient
 
 from accounts.api_tokens import ApiToken, token_digest
-from salesbrain.api.testing import persona_client, results, token_client
+from testkit import key_client, persona_client, results, token_client
 
 pytestmark = pytest.mark.django_db
 
 TOKENS = "/api/v1/tokens/"
-
-
-def bearer(key: str) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
-    return client
 
 
 def test_a_token_is_shown_once_and_stored_only_as_a_digest(request, alice):
@@ -37,20 +31,20 @@ def test_a_token_is_shown_once_and_stored_only_as_a_digest(request, alice):
     assert token.expires_at > timezone.now() + dt.timedelta(days=29)
     listed = results(client.get(TOKENS))
     assert all("key" not in row and "digest" not in row for row in listed)
-    assert bearer(key).get("/api/v1/me/").json()["username"] == "alice"
+    assert key_client(key).get("/api/v1/me/").json()["username"] == "alice"
 
 
 def test_many_tokens_per_user_each_revocable_alone(request, alice):
     first, key1 = ApiToken.issue(alice, "one")
     _second, key2 = ApiToken.issue(alice, "two")
-    response = bearer(key2).delete(f"{TOKENS}{first.pk}/")
+    response = key_client(key2).delete(f"{TOKENS}{first.pk}/")
     assert response.status_code == 204
-    assert bearer(key1).get("/api/v1/me/").status_code == 401
-    assert bearer(key2).get("/api/v1/me/").status_code == 200
+    assert key_client(key1).get("/api/v1/me/").status_code == 401
+    assert key_client(key2).get("/api/v1/me/").status_code == 200
     first.refresh_from_db()
     assert first.revoked_at is not None
     # Revoked tokens stay listed, and can be filtered out.
-    active = results(bearer(key2).get(TOKENS, {"active": "true"}))
+    active = results(key_client(key2).get(TOKENS, {"active": "true"}))
     assert "one" not in {row["name"] for row in active}
 
 
@@ -63,14 +57,14 @@ def test_a_revoked_token_is_401_in_the_error_format(request):
 
 def test_an_expired_token_is_refused(alice):
     token, key = ApiToken.issue(alice, "old", expires_at=timezone.now() - dt.timedelta(seconds=1))
-    assert bearer(key).get("/api/v1/me/").status_code == 401
+    assert key_client(key).get("/api/v1/me/").status_code == 401
 
 
 def test_an_inactive_users_token_is_refused(alice):
     _token, key = ApiToken.issue(alice, "x")
     alice.is_active = False
     alice.save()
-    assert bearer(key).get("/api/v1/me/").status_code == 401
+    assert key_client(key).get("/api/v1/me/").status_code == 401
 
 
 @pytest.mark.parametrize("header", ["Token", "Token a b", "Bearer", "Token sb_unknown"])
@@ -133,7 +127,7 @@ def test_token_user_wins_over_a_session_for_both_tenant_and_drf(alice, bob, org_
 
 def test_last_used_is_recorded(alice):
     token, key = ApiToken.issue(alice, "x")
-    bearer(key).get("/api/v1/me/")
+    key_client(key).get("/api/v1/me/")
     token.refresh_from_db()
     assert token.last_used_at is not None
 
@@ -147,14 +141,14 @@ def test_each_token_has_its_own_budget_and_429_says_when_to_retry(alice):
     _t1, key1 = ApiToken.issue(alice, "one")
     _t2, key2 = ApiToken.issue(alice, "two")
     with override_settings(REST_FRAMEWORK=_rates(user="100/min", token="2/min", anon="100/min")):
-        assert bearer(key1).get("/api/v1/me/").status_code == 200
-        assert bearer(key1).get("/api/v1/me/").status_code == 200
-        throttled = bearer(key1).get("/api/v1/me/")
+        assert key_client(key1).get("/api/v1/me/").status_code == 200
+        assert key_client(key1).get("/api/v1/me/").status_code == 200
+        throttled = key_client(key1).get("/api/v1/me/")
         assert throttled.status_code == 429
         assert throttled.json()["error"]["code"] == "throttled"
         assert int(throttled["Retry-After"]) > 0
         assert throttled.json()["error"]["details"]["retry_after"] == int(throttled["Retry-After"])
-        assert bearer(key2).get("/api/v1/me/").status_code == 200
+        assert key_client(key2).get("/api/v1/me/").status_code == 200
 
 
 def test_the_user_budget_spans_all_their_tokens(alice):
@@ -162,9 +156,9 @@ def test_the_user_budget_spans_all_their_tokens(alice):
     _t1, key1 = ApiToken.issue(alice, "one")
     _t2, key2 = ApiToken.issue(alice, "two")
     with override_settings(REST_FRAMEWORK=_rates(user="2/min", token="100/min", anon="100/min")):
-        assert bearer(key1).get("/api/v1/me/").status_code == 200
-        assert bearer(key2).get("/api/v1/me/").status_code == 200
-        assert bearer(key2).get("/api/v1/me/").status_code == 429
+        assert key_client(key1).get("/api/v1/me/").status_code == 200
+        assert key_client(key2).get("/api/v1/me/").status_code == 200
+        assert key_client(key2).get("/api/v1/me/").status_code == 429
 
 
 def test_anonymous_callers_are_throttled_per_ip():

@@ -10,29 +10,21 @@ class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0002_initial"),
         ("campaigns", "0001_initial"),
-        ("instantly", "0001_initial"),
     ]
+    # The workspace connection and the source webhook event used to be foreign keys to
+    # `instantly` (a layer above); they are plain id columns, and instantly's
+    # 0003_cross_layer_foreign_keys puts the database constraints on them.
 
     operations = [
         migrations.AddField(
             model_name="activity",
-            name="source_event",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.SET_NULL,
-                related_name="+",
-                to="instantly.webhookevent",
-            ),
+            name="source_event_id",
+            field=models.BigIntegerField(blank=True, null=True),
         ),
         migrations.AddField(
             model_name="campaign",
-            name="connection",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="campaigns",
-                to="instantly.providerconnection",
-            ),
+            name="connection_id",
+            field=models.UUIDField(db_index=True),
         ),
         migrations.AddField(
             model_name="campaign",
@@ -140,12 +132,8 @@ class Migration(migrations.Migration):
         ),
         migrations.AddField(
             model_name="emailaccount",
-            name="connection",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="email_accounts",
-                to="instantly.providerconnection",
-            ),
+            name="connection_id",
+            field=models.UUIDField(db_index=True),
         ),
         migrations.AddField(
             model_name="emailaccount",
@@ -245,7 +233,7 @@ class Migration(migrations.Migration):
         migrations.AddConstraint(
             model_name="campaign",
             constraint=models.UniqueConstraint(
-                fields=("connection", "instantly_id"), name="uniq_campaign_per_connection"
+                fields=("connection_id", "instantly_id"), name="uniq_campaign_per_connection"
             ),
         ),
         migrations.AddIndex(
@@ -273,7 +261,7 @@ class Migration(migrations.Migration):
         migrations.AddConstraint(
             model_name="emailaccount",
             constraint=models.UniqueConstraint(
-                fields=("connection", "email"), name="uniq_mailbox_per_connection"
+                fields=("connection_id", "email"), name="uniq_mailbox_per_connection"
             ),
         ),
         migrations.AddConstraint(
@@ -301,7 +289,7 @@ class Migration(migrations.Migration):
         migrations.AddConstraint(
             model_name="activity",
             constraint=models.UniqueConstraint(
-                fields=("source_event", "kind"), name="uniq_activity_per_event"
+                fields=("source_event_id", "kind"), name="uniq_activity_per_event"
             ),
         ),
     ]

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.messages import get_messages
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.tenancy import staff_scope
-from accounts.tests.admin_helpers import (
+from campaigns.models import Campaign, EmailAccount, EmailAccountDailyStat, MailboxStatus
+from testkit import (
     assert_console_pages_load,
+    count_queries,
     make_console_rows,
+    messages_of,
     registered_models,
 )
-from campaigns.models import Campaign, EmailAccount, EmailAccountDailyStat, MailboxStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -26,10 +25,6 @@ MAILBOXES = "/admin/campaigns/emailaccount/"
 @pytest.fixture
 def console_rows(tenant_rows, org_a, shared_connection):
     return make_console_rows(tenant_rows, org_a, shared_connection)
-
-
-def messages_of(response):
-    return [(m.level_tag, str(m)) for m in get_messages(response.wsgi_request)]
 
 
 def campaign_change_url(campaign):
@@ -130,7 +125,7 @@ def test_assign_action_reports_a_refusal_of_the_service(
     def refuse(campaign, organization):
         raise ValueError("campaign of a dedicated workspace")
 
-    monkeypatch.setattr("campaigns.assignment.assign_campaign", refuse)
+    monkeypatch.setattr("campaigns.admin.assign_campaign", refuse)
     client.force_login(olga)
     response = client.post(
         CAMPAIGNS,
@@ -152,7 +147,7 @@ def test_choosing_the_organization_on_the_campaign_page_assigns_through_the_serv
 ):
     calls = []
     monkeypatch.setattr(
-        "campaigns.assignment.assign_campaign",
+        "campaigns.admin.assign_campaign",
         lambda campaign, organization: calls.append(
             (campaign.pk, campaign.organization_id, organization)
         ),
@@ -221,7 +216,7 @@ def test_mailbox_list_shows_health_at_a_glance(client, olga, console_rows):
 def test_mailbox_filters_by_status(client, olga, console_rows, shared_connection):
     with staff_scope():
         EmailAccount.objects.create(
-            connection=shared_connection, email="healthy@agency.example", status="active"
+            connection_id=shared_connection.pk, email="healthy@agency.example", status="active"
         )
     client.force_login(olga)
     html = client.get(MAILBOXES + "?status__exact=active").content.decode()
@@ -238,12 +233,12 @@ def _add_campaigns_and_mailboxes(connection, org, n, start):
         for i in range(start, start + n):
             Campaign.objects.create(
                 organization=org if i % 2 else None,
-                connection=connection,
+                connection_id=connection.pk,
                 instantly_id=f"bulk-{i}",
                 name=f"Bulk campaign {i}",
             )
             mailbox = EmailAccount.objects.create(
-                connection=connection,
+                connection_id=connection.pk,
                 email=f"bulk{i}@agency.example",
                 status=MailboxStatus.ACTIVE,
                 daily_limit=40,
@@ -251,20 +246,13 @@ def _add_campaigns_and_mailboxes(connection, org, n, start):
             EmailAccountDailyStat.objects.create(email_account=mailbox, date=today, sent=i)
 
 
-def _count_queries(client, url):
-    with CaptureQueriesContext(connection) as ctx:
-        response = client.get(url)
-    assert response.status_code == 200
-    return len(ctx.captured_queries)
-
-
 @pytest.mark.parametrize("url", [CAMPAIGNS, MAILBOXES])
 def test_changelist_queries_do_not_grow_with_rows(client, olga, org_a, shared_connection, url):
     client.force_login(olga)
     _add_campaigns_and_mailboxes(shared_connection, org_a, 3, start=0)
-    few = _count_queries(client, url)
+    few = count_queries(client, url)
     _add_campaigns_and_mailboxes(shared_connection, org_a, 20, start=3)
-    many = _count_queries(client, url)
+    many = count_queries(client, url)
     assert many == few, f"{url}: {few} queries for 3 rows, {many} for 23"
     # Session, user, memberships, staff check and the tenant scope are ~8 of these; the page
     # itself adds permissions, filter choices, the count and one query for the rows.

@@ -9,7 +9,7 @@ import pytest
 
 from campaigns import stats
 from campaigns.models import CampaignDailyStat
-from salesbrain.api.testing import (
+from testkit import (
     DAY,
     PERSONAS,
     build_dataset,

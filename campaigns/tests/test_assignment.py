@@ -6,7 +6,6 @@ import datetime as dt
 
 import pytest
 
-from accounts.models import Notification
 from accounts.tenancy import staff_scope, tenant_scope
 from campaigns import assignment
 from campaigns.assignment import assign_campaign
@@ -20,7 +19,8 @@ from campaigns.models import (
     EmailAccount,
     Lead,
 )
-from messaging.models import Message, Thread
+from messaging.models import Message, Notification, Thread
+from testkit import make_connection
 
 WHEN = dt.datetime(2026, 11, 20, 10, tzinfo=dt.UTC)
 
@@ -29,11 +29,13 @@ WHEN = dt.datetime(2026, 11, 20, 10, tzinfo=dt.UTC)
 def shared_campaign(shared_connection, org_a):
     """A shared campaign with two leads (one also in another campaign) and all their rows."""
     with staff_scope():
-        mailbox = EmailAccount.objects.create(connection=shared_connection, email="s@send.example")
-        campaign = Campaign.objects.create(
-            connection=shared_connection, instantly_id="cmp-1", name="Dentists"
+        mailbox = EmailAccount.objects.create(
+            connection_id=shared_connection.pk, email="s@send.example"
         )
-        other = Campaign.objects.create(connection=shared_connection, instantly_id="cmp-2")
+        campaign = Campaign.objects.create(
+            connection_id=shared_connection.pk, instantly_id="cmp-1", name="Dentists"
+        )
+        other = Campaign.objects.create(connection_id=shared_connection.pk, instantly_id="cmp-2")
         CampaignSender.objects.create(campaign=campaign, email_account=mailbox)
         ada = Contact.objects.create(email="ada@lead.example", first_name="Ada", company_name="Co")
         bob = Contact.objects.create(email="bob@lead.example", last_name="Stone")
@@ -42,7 +44,7 @@ def shared_campaign(shared_connection, org_a):
             organization=org_a, email="bob@lead.example", first_name="Bob"
         )
         own = Campaign.objects.create(
-            organization=org_a, connection=shared_connection, instantly_id="cmp-a"
+            organization=org_a, connection_id=shared_connection.pk, instantly_id="cmp-a"
         )
         Lead.objects.create(organization=org_a, campaign=own, contact=a_bob)
         ada_lead = Lead.objects.create(campaign=campaign, contact=ada)
@@ -212,14 +214,10 @@ def test_assignment_is_all_or_nothing(shared_campaign, org_a, monkeypatch):
 
 
 def test_a_dedicated_workspace_campaign_cannot_go_to_another_organization(org_a, org_b):
-    from instantly.models import ProviderConnection
-
+    dedicated = make_connection("Acme's own", organization=org_a, api_key="dedicated-key-1234")
     with staff_scope():
-        dedicated = ProviderConnection(name="Acme's own", organization=org_a)
-        dedicated.api_key = "dedicated-key-1234"
-        dedicated.save()
         campaign = Campaign.objects.create(
-            organization=org_a, connection=dedicated, instantly_id="own-1", name="Own"
+            organization=org_a, connection_id=dedicated.pk, instantly_id="own-1", name="Own"
         )
     with pytest.raises(ValueError, match="own workspace"):
         assign_campaign(campaign, org_b)

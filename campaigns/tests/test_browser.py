@@ -17,8 +17,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from campaigns.tests.factories import build_org_dataset
-from conftest import PASSWORD
+from testkit import PASSWORD, build_org_dataset
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -12,8 +12,6 @@ import io
 import uuid
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -33,7 +31,7 @@ from campaigns.models import (
     LeadStatus,
     MailboxStatus,
 )
-from campaigns.tests.factories import build_org_dataset, get_shared_connection
+from testkit import build_org_dataset, count_queries, make_shared_connection
 
 pytestmark = pytest.mark.django_db
 
@@ -232,7 +230,10 @@ def test_another_organizations_campaign_answers_404(client, alice, bob, data_a, 
 def test_shared_workspace_campaign_answers_404_to_members(client, alice, data_a):
     with staff_scope():
         shared = Campaign.objects.create(
-            organization=None, connection=data_a.connection, instantly_id="unassigned", name="X"
+            organization=None,
+            connection_id=data_a.connection.pk,
+            instantly_id="unassigned",
+            name="X",
         )
     login(client, alice)
     assert client.get(reverse("portal:campaign", args=[shared.pk])).status_code == 404
@@ -263,7 +264,10 @@ def controlled_days(org_a):
     today = timezone.now().date()
     with staff_scope():
         campaign = Campaign.objects.create(
-            organization=org_a, connection=get_shared_connection(), instantly_id="ctl", name="Ctl"
+            organization=org_a,
+            connection_id=make_shared_connection().pk,
+            instantly_id="ctl",
+            name="Ctl",
         )
         for offset in range(14):
             current = offset < 7
@@ -465,7 +469,7 @@ def test_mailboxes_show_health_of_own_and_shared_senders(client, alice, bob, org
     today = timezone.now().date()
     with staff_scope():
         shared = EmailAccount.objects.create(
-            organization=None, connection=data_a.connection, email="pool@agency.io",
+            organization=None, connection_id=data_a.connection.pk, email="pool@agency.io",
             status=MailboxStatus.ACTIVE, daily_limit=40, warmup_score=99,
         )  # fmt: skip
         CampaignSender.objects.create(
@@ -496,13 +500,6 @@ def test_mailboxes_show_health_of_own_and_shared_senders(client, alice, bob, org
 # --- Performance: a bounded number of queries, whatever the amount of data -------------------
 
 
-def _count_queries(client, url) -> int:
-    with CaptureQueriesContext(connection) as ctx:
-        response = client.get(url)
-    assert response.status_code == 200
-    return len(ctx.captured_queries)
-
-
 @pytest.mark.parametrize(
     "name", ["portal:dashboard", "portal:campaigns", "portal:leads", "portal:mailboxes",
              "portal:leads-export"],
@@ -510,15 +507,15 @@ def _count_queries(client, url) -> int:
 def test_query_count_does_not_grow_with_data(client, alice, org_a, data_a, name):
     login(client, alice)
     url = reverse(name)
-    before = _count_queries(client, url)
+    before = count_queries(client, url)
     assert before <= 14, before
     build_org_dataset(org_a, campaigns=3, leads_per_campaign=20, replies_per_campaign=5, seed=2)
-    assert _count_queries(client, url) == before
+    assert count_queries(client, url) == before
 
 
 def test_campaign_detail_query_count_is_bounded(client, alice, data_a):
     login(client, alice)
-    queries = _count_queries(client, reverse("portal:campaign", args=[data_a.campaigns[0].pk]))
+    queries = count_queries(client, reverse("portal:campaign", args=[data_a.campaigns[0].pk]))
     assert queries <= 18, queries  # 8 of them are the session, user and tenant scope
 
 

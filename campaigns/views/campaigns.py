@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Case, Count, F, IntegerField, Max, Min, Q, Value, When
+from django.db.models import Case, Count, IntegerField, Max, Min, Value, When
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
@@ -20,9 +20,8 @@ from campaigns.models import (
     Lead,
     LeadStatus,
 )
-from messaging.models import Message, Thread
 
-from .access import HEAVY_CAMPAIGN_FIELDS, portal_page, without_raw
+from .access import HEAVY_CAMPAIGN_FIELDS, portal_page
 from .dashboard import activity_chart, figure_cards
 from .formatting import number, percent
 from .period import Period, period_from_request, preset_choices
@@ -135,17 +134,7 @@ def _step_rows(request, campaign: Campaign) -> tuple[list[dict], str]:
     )
     if not rows:
         source = "Counted from messages (all time)"
-        rows = list(
-            Message.objects.filter(
-                organization=request.organization, campaign=campaign, step__isnull=False
-            )
-            .values("step", "variant")
-            .annotate(
-                sent=Count("pk", filter=Q(direction=Message.Direction.OUTBOUND)),
-                replied=Count("pk", filter=Q(direction=Message.Direction.INBOUND)),
-            )
-            .order_by("step", "variant")
-        )
+        rows = stats.counted_step_rows(request.organization, campaign)
     subjects = _sequence_subjects(campaign)
     result = []
     for row in rows:
@@ -232,12 +221,6 @@ def campaign_detail(request, pk):
         .defer("email_account__raw", "email_account__warmup", "email_account__status_message")
         .order_by("email_account__email")
     )
-    replies = (
-        Thread.objects.filter(organization=org, campaign=campaign, has_reply=True)
-        .select_related("contact", "lead")
-        .defer(*without_raw("contact", "lead"))
-        .order_by(F("last_inbound_at").desc(nulls_last=True), "-pk")[:8]
-    )
     return render(
         request,
         "portal/campaign_detail.html",
@@ -257,6 +240,5 @@ def campaign_detail(request, pk):
             "lead_status": _breakdown(leads, "status", LeadStatus.choices),
             "lead_interest": _breakdown(leads, "interest_status", InterestStatus.choices),
             "senders": [s.email_account for s in senders],
-            "replies": replies,
         },
     )

@@ -1,19 +1,18 @@
 """The dashboard: the organization's figures for a period against the period before, a daily
-chart, the campaigns that sent most and the latest replies."""
+chart, the campaigns that sent most and the latest replies (the `latest_replies` tag of
+`messaging`, the layer above)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import F
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from campaigns import charts, stats
 from campaigns.models import Campaign, CampaignDailyStat
-from messaging.models import Thread
 
-from .access import HEAVY_CAMPAIGN_FIELDS, portal_page, without_raw
+from .access import HEAVY_CAMPAIGN_FIELDS, portal_page
 from .formatting import change, number, percent
 from .period import period_from_request, preset_choices
 
@@ -146,12 +145,6 @@ def dashboard(request):
         .order_by("-total_sent", "name")[:5]
     ]
     best_reply = max((r["reply_rate"] for _, r in top_campaigns), default=0)
-    latest_replies = (
-        Thread.objects.filter(organization=org, has_reply=True)
-        .select_related("campaign", "contact", "lead")
-        .defer(*without_raw("campaign", "contact", "lead"))
-        .order_by(F("last_inbound_at").desc(nulls_last=True), "-pk")[:6]
-    )
     return render(
         request,
         "portal/dashboard.html",
@@ -172,7 +165,6 @@ def dashboard(request):
                 }
                 for c, r in top_campaigns
             ],
-            "latest_replies": latest_replies,
             "previous_label": f"previous {period.days} days",
         },
     )

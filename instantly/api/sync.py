@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from instantly.connections import ensure_shared_connection
 from instantly.models import ProviderConnection
+from instantly.tasks import sync_workspace_task
 from salesbrain.api.errors import Conflict
 
 
@@ -13,8 +15,6 @@ def queue_workspace_sync(connection: ProviderConnection, *, full: bool) -> None:
 
     A disabled connection is a 409; a sync already running is the task's concern (it skips).
     """
-    from instantly.tasks import sync_workspace_task
-
     if connection.status == ProviderConnection.Status.DISABLED:
         raise Conflict("This connection is disabled.", code="connection_disabled")
     connection_id = str(connection.pk)
@@ -23,8 +23,6 @@ def queue_workspace_sync(connection: ProviderConnection, *, full: bool) -> None:
 
 def shared_connection() -> ProviderConnection:
     """The agency's shared connection, refreshed from INSTANTLY_API_KEY when that is set."""
-    from instantly.connections import ensure_shared_connection
-
     connection = ensure_shared_connection()
     if connection is None:
         connection = ProviderConnection.objects.filter(is_shared=True).first()

@@ -1,7 +1,7 @@
 """The original system's endpoints that are not a /api/v1/ viewset action: the manual sync.
 
-(The others are served by the /api/v1/ viewsets, see `instantly.api.urls`; the health check is
-`instantly.views.health`.)
+(The others are served by the /api/v1/ viewsets, see `salesbrain.api.original_urls`; the
+health check is `instantly.views.health`.)
 """
 
 from __future__ import annotations

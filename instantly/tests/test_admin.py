@@ -12,18 +12,23 @@ import types
 import pytest
 import responses
 from django.contrib.admin.models import LogEntry
-from django.contrib.messages import get_messages
+from django.db import transaction
+from django.db.models import ProtectedError
 from django.urls import reverse
 
 from accounts.tenancy import staff_scope
-from accounts.tests.admin_helpers import (
-    API_KEY,
-    assert_console_pages_load,
-    make_console_rows,
-    registered_models,
-)
 from instantly.errors import InstantlyAuthenticationError
 from instantly.models import Alert, ProviderConnection, WebhookEvent
+from testkit import (
+    SHARED_API_KEY,
+    assert_console_pages_load,
+    make_campaign,
+    make_connection,
+    make_console_rows,
+    make_webhook_event,
+    messages_of,
+    registered_models,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -39,10 +44,6 @@ def console_rows(tenant_rows, org_a, shared_connection):
 
 def change_url(connection):
     return reverse("admin:instantly_providerconnection_change", args=[connection.pk])
-
-
-def messages_of(response):
-    return [(m.level_tag, str(m)) for m in get_messages(response.wsgi_request)]
 
 
 def run_action(client, url, action, pks):
@@ -76,7 +77,7 @@ def test_connection_pages_show_only_the_last_four_characters(
     client.force_login(request.getfixturevalue(persona))
     for url in (CHANGELIST, change_url(shared_connection)):
         html = client.get(url).content.decode()
-        assert API_KEY not in html
+        assert SHARED_API_KEY not in html
         assert shared_connection.api_key_encrypted not in html
         assert shared_connection.webhook_secret not in html
         assert "…0000" in html
@@ -127,7 +128,7 @@ def test_a_form_error_does_not_echo_the_typed_key(client, adam, shared_connectio
     assert new_key not in response.content.decode()
     with staff_scope():
         shared_connection.refresh_from_db()
-    assert shared_connection.api_key == API_KEY
+    assert shared_connection.api_key == SHARED_API_KEY
 
 
 def test_a_new_connection_needs_a_key(client, adam, org_a):
@@ -170,7 +171,10 @@ def test_operator_sees_connections_but_cannot_add_change_or_set_keys(
     assert client.get(delete).status_code == 403
     with staff_scope():
         shared_connection.refresh_from_db()
-    assert (shared_connection.name, shared_connection.api_key) == ("Agency workspace", API_KEY)
+    assert (shared_connection.name, shared_connection.api_key) == (
+        "Agency workspace",
+        SHARED_API_KEY,
+    )
 
 
 def test_admin_sees_the_key_fields(client, adam, shared_connection):
@@ -179,7 +183,7 @@ def test_admin_sees_the_key_fields(client, adam, shared_connection):
     assert 'name="new_api_key"' in html
     assert 'type="password"' in html
     delete = reverse("admin:instantly_providerconnection_delete", args=[shared_connection.pk])
-    assert API_KEY not in client.get(delete).content.decode()
+    assert SHARED_API_KEY not in client.get(delete).content.decode()
 
 
 def test_autocomplete_finds_mailboxes_and_connections_for_an_alert(client, olga, console_rows):
@@ -212,11 +216,7 @@ def test_autocomplete_finds_mailboxes_and_connections_for_an_alert(client, olga,
 
 @pytest.fixture
 def second_connection(db):
-    with staff_scope():
-        connection = ProviderConnection(name="Bluebird workspace", workspace_id="ws-b")
-        connection.api_key = "bluebird-key-4321"
-        connection.save()
-    return connection
+    return make_connection("Bluebird workspace", workspace_id="ws-b", api_key="bluebird-key-4321")
 
 
 @pytest.mark.parametrize("persona", ["adam", "olga"])
@@ -228,7 +228,7 @@ def test_test_connection_reports_each_result(
             raise InstantlyAuthenticationError("Invalid API key bluebird-key-4321", status_code=401)
         return types.SimpleNamespace(ok=True, message="Workspace Agency reached, key valid")
 
-    monkeypatch.setattr("instantly.checks.check_connection", fake_check)
+    monkeypatch.setattr("instantly.admin.check_connection", fake_check)
     client.force_login(request.getfixturevalue(persona))
     response = run_action(
         client, CHANGELIST, "test_connection", [shared_connection.pk, second_connection.pk]
@@ -248,7 +248,7 @@ def test_a_failed_check_result_is_reported_as_an_error(
     client, olga, monkeypatch, shared_connection
 ):
     monkeypatch.setattr(
-        "instantly.checks.check_connection",
+        "instantly.admin.check_connection",
         lambda c: types.SimpleNamespace(ok=False, message="The API key lacks all:read"),
     )
     client.force_login(olga)
@@ -266,7 +266,7 @@ def test_an_unexpected_error_is_reported_without_a_500_and_others_still_run(
             raise RuntimeError("bug")
         return types.SimpleNamespace(counts={"campaigns_created": 3, "accounts_updated": 0})
 
-    monkeypatch.setattr("instantly.sync.sync_workspace", fake_sync)
+    monkeypatch.setattr("instantly.admin.sync_workspace", fake_sync)
     client.force_login(adam)
     response = run_action(
         client, CHANGELIST, "sync_now", [shared_connection.pk, second_connection.pk]
@@ -290,9 +290,9 @@ def test_webhook_action_registers_a_missing_subscription_and_resumes_an_existing
         calls.append(("register", connection.pk))
         return types.SimpleNamespace(id="wh-new")
 
-    monkeypatch.setattr("instantly.subscriptions.register_webhook", fake_register)
+    monkeypatch.setattr("instantly.admin.register_webhook", fake_register)
     monkeypatch.setattr(
-        "instantly.subscriptions.resume_webhook",
+        "instantly.admin.resume_webhook",
         lambda connection: calls.append(("resume", connection.pk)),
     )
     with staff_scope():
@@ -323,9 +323,9 @@ def test_webhook_action_registers_again_when_instantly_lost_the_subscription(
     def gone(connection):
         raise SubscriptionNotFound("no longer exists")
 
-    monkeypatch.setattr("instantly.subscriptions.resume_webhook", gone)
+    monkeypatch.setattr("instantly.admin.resume_webhook", gone)
     monkeypatch.setattr(
-        "instantly.subscriptions.register_webhook", lambda c: types.SimpleNamespace(id="wh-2")
+        "instantly.admin.register_webhook", lambda c: types.SimpleNamespace(id="wh-2")
     )
     with staff_scope():
         ProviderConnection.objects.filter(pk=shared_connection.pk).update(
@@ -348,12 +348,12 @@ def test_webhook_action_without_a_webhook_url_says_so(client, adam, settings, sh
 
 
 def test_a_sync_already_running_is_reported(client, olga, monkeypatch, shared_connection):
-    from instantly.sync import SyncAlreadyRunning
+    from instantly.sync.run import SyncAlreadyRunning
 
     def busy(connection):
         raise SyncAlreadyRunning("a sync of 'Agency workspace' is already running")
 
-    monkeypatch.setattr("instantly.sync.sync_workspace", busy)
+    monkeypatch.setattr("instantly.admin.sync_workspace", busy)
     client.force_login(olga)
     response = run_action(client, CHANGELIST, "sync_now", [shared_connection.pk])
     assert messages_of(response) == [
@@ -379,7 +379,7 @@ def test_test_connection_through_the_real_check_records_a_refused_key(
     [(level, text)] = messages_of(response)
     assert level == "error"
     assert text.startswith("Agency workspace: connection test failed: The API key was refused")
-    assert API_KEY not in response.content.decode()
+    assert SHARED_API_KEY not in response.content.decode()
     with staff_scope():
         shared_connection.refresh_from_db()
         assert shared_connection.status == ProviderConnection.Status.ERROR
@@ -427,22 +427,15 @@ def test_event_payload_is_pretty_and_escaped(client, olga, shared_connection):
     assert "{\n  &quot;event_type&quot;: &quot;reply_received&quot;,\n  &quot;reply_text" in html
 
 
-def _event(connection, key, status, event_type="replied", raw="reply_received"):
-    return WebhookEvent.objects.create(
-        connection=connection,
-        payload={"event_type": raw},
-        event_type_raw=raw,
-        event_type=event_type,
-        dedupe_key=key,
-        status=status,
-    )
-
-
 def test_event_filters_by_status_and_type(client, olga, shared_connection):
     with staff_scope():
-        failed = _event(shared_connection, "f1", WebhookEvent.Status.FAILED)
-        processed = _event(
-            shared_connection, "p1", WebhookEvent.Status.PROCESSED, "opened", "email_opened"
+        failed = make_webhook_event(shared_connection, "f1", WebhookEvent.Status.FAILED)
+        processed = make_webhook_event(
+            shared_connection,
+            "p1",
+            WebhookEvent.Status.PROCESSED,
+            event_type="opened",
+            event_type_raw="email_opened",
         )
     client.force_login(olga)
 
@@ -464,9 +457,9 @@ def test_event_filters_by_status_and_type(client, olga, shared_connection):
 
 def test_reprocess_requeues_failed_and_ignored_events_only(client, olga, shared_connection):
     with staff_scope():
-        failed = _event(shared_connection, "f1", WebhookEvent.Status.FAILED)
-        ignored = _event(shared_connection, "i1", WebhookEvent.Status.IGNORED)
-        processed = _event(shared_connection, "p1", WebhookEvent.Status.PROCESSED)
+        failed = make_webhook_event(shared_connection, "f1", WebhookEvent.Status.FAILED)
+        ignored = make_webhook_event(shared_connection, "i1", WebhookEvent.Status.IGNORED)
+        processed = make_webhook_event(shared_connection, "p1", WebhookEvent.Status.PROCESSED)
     client.force_login(olga)
     response = run_action(client, EVENTS, "reprocess", [failed.pk, ignored.pk, processed.pk])
     assert response.status_code == 200
@@ -507,3 +500,20 @@ def test_mark_resolved_resolves_open_alerts_and_the_filter_tells_them_apart(
     assert open_alert.resolved_at is not None
     assert done.resolved_at.year == 2026  # an earlier resolution is kept
     assert "Open one" not in client.get(ALERTS + "?resolved=no").content.decode()
+
+
+def test_a_connection_with_campaigns_cannot_be_deleted(client, adam, shared_connection):
+    """Campaigns hold their workspace as a plain id; the console still protects it."""
+    campaign = make_campaign(shared_connection, "cmp-protect", name="Still running")
+    client.force_login(adam)
+    delete = reverse("admin:instantly_providerconnection_delete", args=[shared_connection.pk])
+    page = client.get(delete).content.decode()
+    assert "Still running" in page and "would require deleting" in page
+    client.post(delete, {"post": "yes"})
+    with staff_scope():
+        assert ProviderConnection.objects.filter(pk=shared_connection.pk).exists()
+        with pytest.raises(ProtectedError), transaction.atomic():
+            shared_connection.delete()
+        campaign.delete()
+        shared_connection.delete()
+        assert not ProviderConnection.objects.filter(pk=shared_connection.pk).exists()

@@ -9,7 +9,7 @@ import pytest
 
 from accounts.tenancy import staff_scope
 from instantly.models import ProviderConnection, WebhookEvent
-from salesbrain.api.testing import (
+from testkit import (
     PERSONAS,
     build_dataset,
     expected_status,

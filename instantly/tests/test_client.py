@@ -14,11 +14,7 @@ import pytest
 import requests
 import responses
 
-from instantly.client import (
-    DEFAULT_USER_AGENT,
-    InstantlyClient,
-    parse_retry_after,
-)
+from instantly.client import InstantlyClient
 from instantly.errors import (
     InstantlyAuthenticationError,
     InstantlyConnectionError,
@@ -44,6 +40,7 @@ from instantly.schemas import (
     Webhook,
     Workspace,
 )
+from instantly.transport import DEFAULT_USER_AGENT, parse_retry_after
 
 API_KEY = "sk-test-NEVER-LOG-ME-6f1c2d"
 V1_KEY = "v1-secret-NEVER-LOG-ME-77aa"

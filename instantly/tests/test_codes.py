@@ -83,15 +83,6 @@ def test_unknown_or_malformed_code_falls_back_instead_of_failing(lookup, fallbac
     assert lookup(unknown) == fallback
 
 
-def test_parse_code_reads_numbers_but_not_booleans():
-    assert codes.parse_code(-99) == -99
-    assert codes.parse_code("-99") == -99
-    assert codes.parse_code(2.0) == 2
-    assert codes.parse_code(False) is None
-    assert codes.parse_code("nan") is None
-    assert codes.parse_code("inf") is None
-
-
 def test_every_table_value_is_a_valid_choice_of_its_model_field():
     tables = [
         (codes.CAMPAIGN_STATUS, CampaignStatus),

@@ -27,6 +27,7 @@ from instantly.errors import (
 )
 from instantly.limiter import limiter_from_url
 from instantly.models import Alert, ProviderConnection
+from testkit import make_connection
 
 KEY = "sk-env-shared-KEY-1234abcd"
 V1_KEY = "v1-env-KEY-5678efgh"
@@ -187,10 +188,8 @@ def test_redact_hides_keys_and_the_webhook_secret(shared_connection):
 
 @pytest.mark.django_db
 def test_connections_are_chosen_by_name_or_id(shared_connection, org_a):
+    other = make_connection("Acme's own", organization=org_a, api_key="acme-key-0000")
     with staff_scope():
-        other = ProviderConnection(name="Acme's own", organization=org_a)
-        other.api_key = "acme-key-0000"
-        other.save()
         ProviderConnection.objects.unscoped().filter(pk=other.pk).update(
             status=ProviderConnection.Status.DISABLED
         )

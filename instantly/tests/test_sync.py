@@ -36,16 +36,12 @@ from campaigns.models import (
 from instantly.connections import client_for
 from instantly.errors import InstantlyAuthenticationError, InstantlyConnectionError
 from instantly.models import Alert, ProviderConnection
-from instantly.sync import (
-    SyncAlreadyRunning,
-    WorkspaceMismatchError,
-    _lock_key,
-    export_workspace,
-    import_workspace,
-    mailbox_error_text,
-    sync_workspace,
-)
+from instantly.sync.run import SyncAlreadyRunning, lock_key, sync_workspace
+from instantly.sync.transfer import export_workspace, import_workspace
+from instantly.sync.values import mailbox_error_text
+from instantly.sync.write import WorkspaceMismatchError
 from instantly.tasks import sync_all_workspaces, sync_workspace_task
+from testkit import make_connection
 
 BASE = "https://api.instantly.test"
 API_KEY = "sk-live-sync-test-SECRET-9f8e7d"
@@ -196,11 +192,7 @@ def fake(settings):
 
 @pytest.fixture
 def connection(db):
-    with staff_scope():
-        conn = ProviderConnection(name="Agency workspace", is_shared=True)
-        conn.api_key = API_KEY
-        conn.save()
-    return conn
+    return make_connection("Agency workspace", is_shared=True, api_key=API_KEY)
 
 
 def sync(connection, **kwargs):
@@ -450,7 +442,7 @@ def test_vanished_campaigns_and_mailboxes_are_marked_then_restored(fake, connect
 def test_webhook_placeholder_campaign_is_completed_by_the_sync(fake, connection):
     with staff_scope():
         placeholder = Campaign.objects.unscoped().create(
-            connection=connection, instantly_id=CAMPAIGN_1, is_placeholder=True
+            connection_id=connection.pk, instantly_id=CAMPAIGN_1, is_placeholder=True
         )
 
     result = sync(connection)
@@ -480,10 +472,7 @@ def test_staff_assignment_survives_syncs_and_new_rows_follow_it(fake, connection
 
 @pytest.mark.django_db
 def test_dedicated_connection_rows_belong_to_its_organization(fake, org_b):
-    with staff_scope():
-        dedicated = ProviderConnection(name="Bluebird's own", organization=org_b)
-        dedicated.api_key = API_KEY
-        dedicated.save()
+    dedicated = make_connection("Bluebird's own", organization=org_b, api_key=API_KEY)
 
     sync(dedicated)
 
@@ -493,13 +482,11 @@ def test_dedicated_connection_rows_belong_to_its_organization(fake, org_b):
 
 @pytest.mark.django_db
 def test_a_stray_unassigned_campaign_of_a_dedicated_workspace_joins_its_organization(fake, org_b):
+    dedicated = make_connection("Bluebird's own", organization=org_b, api_key=API_KEY)
     with staff_scope():
-        dedicated = ProviderConnection(name="Bluebird's own", organization=org_b)
-        dedicated.api_key = API_KEY
-        dedicated.save()
         # A webhook created this before the connection was known to be Bluebird's.
         stray = Campaign.objects.unscoped().create(
-            connection=dedicated, instantly_id=CAMPAIGN_1, is_placeholder=True
+            connection_id=dedicated.pk, instantly_id=CAMPAIGN_1, is_placeholder=True
         )
         contact = Contact.objects.unscoped().create(email="lead@x.example")
         Lead.objects.unscoped().create(campaign=stray, contact=contact)
@@ -603,10 +590,10 @@ def test_a_running_sync_blocks_a_second_one(fake, connection):
     other = connections.create_connection("default")  # another session: another process
     try:
         with other.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_lock(%s)", [_lock_key(connection)])
+            cursor.execute("SELECT pg_advisory_lock(%s)", [lock_key(connection)])
             with pytest.raises(SyncAlreadyRunning):
                 sync(connection)
-            cursor.execute("SELECT pg_advisory_unlock(%s)", [_lock_key(connection)])
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [lock_key(connection)])
     finally:
         other.close()
     assert sync(connection).campaigns.created == 3  # free again once the other is done
@@ -628,10 +615,7 @@ def test_export_then_import_gives_the_same_rows_and_is_idempotent(fake, connecti
     data = export_workspace(client_for(connection))
     assert json.loads(json.dumps(data)) == data  # JSON-ready
     assert API_KEY not in json.dumps(data)
-    with staff_scope():
-        target = ProviderConnection(name="Imported", organization=org_b)
-        target.api_key = "unused-key-0000"
-        target.save()
+    target = make_connection("Imported", organization=org_b, api_key="unused-key-0000")
 
     first = import_workspace(target, copy.deepcopy(data))
     second = import_workspace(target, copy.deepcopy(data))
@@ -640,7 +624,7 @@ def test_export_then_import_gives_the_same_rows_and_is_idempotent(fake, connecti
     assert first.campaign_daily.created == 3 and first.campaign_steps.created == 3
     assert first.account_daily.created == 2
     assert not second.changed
-    assert len(rows(Campaign, connection=target)) == 3
+    assert len(rows(Campaign, connection_id=target.pk)) == 3
 
 
 @pytest.mark.django_db
@@ -679,12 +663,9 @@ def test_sync_all_creates_the_shared_connection_and_queues_every_enabled_one(
     settings.INSTANTLY_API_KEY = API_KEY
     queued = []
     monkeypatch.setattr(sync_workspace_task, "delay", lambda cid: queued.append(cid))
-    with staff_scope():
-        disabled = ProviderConnection(
-            name="Old", organization=org_a, status=ProviderConnection.Status.DISABLED
-        )
-        disabled.api_key = "old-key-0000"
-        disabled.save()
+    make_connection(
+        "Old", organization=org_a, status=ProviderConnection.Status.DISABLED, api_key="old-key-0000"
+    )
 
     outcome = sync_all_workspaces()
 

@@ -28,7 +28,8 @@ from instantly import codes
 from instantly.connections import client_for
 from instantly.models import ProviderConnection
 from instantly.sandbox import DEFAULT_API_KEY, SandboxApp, SandboxServer, SandboxWorkspace
-from instantly.sync import sync_workspace
+from instantly.sync.run import sync_workspace
+from testkit import make_connection
 
 CAMPAIGNS = 200
 ACCOUNTS = 1000
@@ -67,11 +68,7 @@ def small_sandbox():
 
 @pytest.fixture
 def connection(db):
-    with staff_scope():
-        conn = ProviderConnection(name="Sandbox agency workspace", is_shared=True)
-        conn.api_key = DEFAULT_API_KEY
-        conn.save()
-    return conn
+    return make_connection("Sandbox agency workspace", is_shared=True, api_key=DEFAULT_API_KEY)
 
 
 def _sync(connection, server, **kwargs):
@@ -82,7 +79,7 @@ def _sync(connection, server, **kwargs):
 
 def _count(model, connection):
     with staff_scope():
-        return model.objects.unscoped().filter(connection=connection).count()
+        return model.objects.unscoped().filter(connection_id=connection.pk).count()
 
 
 @pytest.mark.django_db
@@ -249,26 +246,25 @@ def test_campaigns_gone_upstream_are_marked_vanished_and_come_back(small_sandbox
 @pytest.mark.django_db
 def test_dedicated_workspace_rows_belong_to_the_connections_organization(small_sandbox, org_b):
     app, server = small_sandbox
-    with staff_scope():
-        dedicated = ProviderConnection(name="Bluebird's own workspace", organization=org_b)
-        dedicated.api_key = DEFAULT_API_KEY
-        dedicated.save()
+    dedicated = make_connection(
+        "Bluebird's own workspace", organization=org_b, api_key=DEFAULT_API_KEY
+    )
 
     _sync(dedicated, server)
 
     with staff_scope():
         assert set(
             Campaign.objects.unscoped()
-            .filter(connection=dedicated)
+            .filter(connection_id=dedicated.pk)
             .values_list("organization_id", flat=True)
         ) == {org_b.pk}
         assert set(
             EmailAccount.objects.unscoped()
-            .filter(connection=dedicated)
+            .filter(connection_id=dedicated.pk)
             .values_list("organization_id", flat=True)
         ) == {org_b.pk}
         assert set(
             CampaignDailyStat.objects.unscoped()
-            .filter(campaign__connection=dedicated)
+            .filter(campaign__connection_id=dedicated.pk)
             .values_list("organization_id", flat=True)
         ) == {org_b.pk}

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from instantly.sandbox import webhooks as sandbox_webhooks
-from instantly.webhooks import processing
+from instantly.webhooks import effects
 from instantly.webhooks.events import (
     EVENT_TYPES,
     EventType,
@@ -69,7 +69,7 @@ def test_every_spelling_the_sandbox_delivers_is_understood():
 
 
 def test_every_normalised_type_except_enrichment_and_unknown_is_processed():
-    unhandled = {t for t in EventType if not processing.is_handled(t)}
+    unhandled = {t for t in EventType if not effects.is_handled(t)}
     assert unhandled == {EventType.ENRICHMENT_COMPLETED, EventType.UNKNOWN}
 
 

@@ -23,12 +23,13 @@ from django.utils import timezone
 
 from accounts.tenancy import staff_scope
 from campaigns.models import CampaignDailyStat
-from instantly.models import ProviderConnection, WebhookEvent
+from instantly.models import WebhookEvent
 from instantly.sandbox.data import SandboxWorkspace
 from instantly.sandbox.webhooks import generate_deliveries, post_deliveries
 from instantly.webhooks import tasks
 from messaging.models import Message
 from salesbrain.celery import app as celery_app
+from testkit import make_connection
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -137,12 +138,13 @@ def app_on_broker(redis_url):
 
 @pytest.fixture
 def workspace_connection():
-    with staff_scope():
-        conn = ProviderConnection(name="Sandbox", is_shared=True, workspace_id="ws-sandbox")
-        conn.api_key = "sandbox-key-0000"
-        secret = conn.set_new_webhook_secret()
-        conn.save()
-    return conn, secret
+    return make_connection(
+        "Sandbox",
+        is_shared=True,
+        workspace_id="ws-sandbox",
+        api_key="sandbox-key-0000",
+        with_secret=True,
+    )
 
 
 def statuses() -> dict[str, int]:

@@ -14,7 +14,6 @@ import datetime as dt
 import pytest
 from django.core.management import call_command
 
-from accounts.models import Notification
 from accounts.tenancy import staff_scope, tenant_scope
 from campaigns.models import (
     Activity,
@@ -30,11 +29,12 @@ from campaigns.models import (
     LeadStatus,
     MailboxStatus,
 )
-from instantly.models import Alert, ProviderConnection, WebhookEvent
-from instantly.webhooks import processing, tasks
+from instantly.models import Alert, WebhookEvent
+from instantly.webhooks import apply, queue, tasks
 from instantly.webhooks.ingest import store_delivery
 from instantly.webhooks.reprocess import reprocess_events
-from messaging.models import Message, Thread
+from messaging.models import Message, Notification, Thread
+from testkit import make_connection
 
 pytestmark = pytest.mark.django_db
 
@@ -216,11 +216,9 @@ def connection(shared_connection):
 @pytest.fixture
 def org_connection(org_a):
     """A customer's dedicated workspace: its rows belong to org A."""
-    with staff_scope():
-        conn = ProviderConnection(name="Acme workspace", organization=org_a, workspace_id="ws-a")
-        conn.api_key = "test-acme-key-0000"
-        conn.save()
-    return conn
+    return make_connection(
+        "Acme workspace", organization=org_a, workspace_id="ws-a", api_key="test-acme-key-0000"
+    )
 
 
 def deliver(connection, *payloads, received_at=NOW):
@@ -234,8 +232,8 @@ def deliver(connection, *payloads, received_at=NOW):
 
 def process(ids=None, now=NOW):
     if ids is None:
-        return processing.drain(now=now)
-    return processing.process_events(ids, now=now)
+        return queue.drain(now=now)
+    return queue.process_events(ids, now=now)
 
 
 def event(pk):
@@ -489,7 +487,7 @@ def test_events_use_the_campaign_organization_once_staff_assigned_it(
     deliver(connection, with_(SENT, campaign_id=assigned.instantly_id))
     process()
     with tenant_scope(org_a.pk):
-        message = Message.objects.get(source_event__isnull=False)
+        message = Message.objects.get(source_event_id__isnull=False)
         assert message.campaign_id == assigned.pk
         assert Contact.objects.filter(email=LEAD).exists()
 
@@ -735,14 +733,14 @@ def test_a_reply_before_its_send_still_builds_one_thread(connection):
 @pytest.fixture
 def broken(monkeypatch):
     """Processing of events whose campaign is "cmp-broken" raises."""
-    original = processing._Batch.record
+    original = apply.Batch.record
 
     def record(self):
         if any(i.fields.campaign_id == "cmp-broken" for i in self.items):
             raise RuntimeError("database said no")
         return original(self)
 
-    monkeypatch.setattr(processing._Batch, "record", record)
+    monkeypatch.setattr(apply.Batch, "record", record)
 
 
 def test_one_bad_event_does_not_hold_back_its_batch(connection, broken):
@@ -750,7 +748,7 @@ def test_one_bad_event_does_not_hold_back_its_batch(connection, broken):
     good_ids = deliver(connection, SENT, OPENED)
     [bad_id] = deliver(connection, bad)
     report = process()
-    assert (report.processed, report.retries) == (2, [(bad_id, processing.RETRY_DELAYS[0])])
+    assert (report.processed, report.retries) == (2, [(bad_id, queue.RETRY_DELAYS[0])])
     assert {event(pk).status for pk in good_ids} == {WebhookEvent.Status.PROCESSED}
     failed = event(bad_id)
     assert (failed.status, failed.attempts) == (WebhookEvent.Status.PENDING, 1)
@@ -761,13 +759,13 @@ def test_a_failing_event_is_retried_with_growing_delays_then_failed(connection, 
     [pk] = deliver(connection, with_(SENT, campaign_id="cmp-broken"))
     now = NOW
     delays = []
-    for _attempt in range(processing.MAX_ATTEMPTS):
+    for _attempt in range(queue.MAX_ATTEMPTS):
         report = process([pk], now=now)
         delays.extend(delay for _, delay in report.retries)
         now += dt.timedelta(hours=1)
-    assert delays == list(processing.RETRY_DELAYS)
+    assert delays == list(queue.RETRY_DELAYS)
     final = event(pk)
-    assert (final.status, final.attempts) == (WebhookEvent.Status.FAILED, processing.MAX_ATTEMPTS)
+    assert (final.status, final.attempts) == (WebhookEvent.Status.FAILED, queue.MAX_ATTEMPTS)
     with staff_scope():
         alert = Alert.objects.get(kind=Alert.Kind.WEBHOOK_FAILED)
     assert alert.source_event_id == pk and "database said no" in alert.message
@@ -781,19 +779,19 @@ def test_the_sweeper_finds_pending_rows_past_their_grace_and_retry_delay(connect
         WebhookEvent.objects.filter(pk=old).update(received_at=NOW - dt.timedelta(minutes=5))
     process([retrying], now=NOW)  # attempt 1 fails: due again after RETRY_DELAYS[0]
 
-    assert processing.find_stranded(now=NOW + dt.timedelta(seconds=10)).ids == [old]
-    later = NOW + dt.timedelta(seconds=processing.RETRY_DELAYS[0] + 61)
-    assert set(processing.find_stranded(now=later).ids) == {fresh, old, retrying}
+    assert queue.find_stranded(now=NOW + dt.timedelta(seconds=10)).ids == [old]
+    later = NOW + dt.timedelta(seconds=queue.RETRY_DELAYS[0] + 61)
+    assert set(queue.find_stranded(now=later).ids) == {fresh, old, retrying}
 
 
 def test_the_sweeper_takes_back_rows_of_a_dead_worker(connection):
     [pk] = deliver(connection, SENT)
-    claimed = processing.claim_events([pk], now=NOW)  # ... and the worker dies
+    claimed = queue.claim_events([pk], now=NOW)  # ... and the worker dies
     assert [c.id for c in claimed] == [pk]
-    assert processing.find_stranded(now=NOW + dt.timedelta(minutes=5)).ids == []
-    assert processing.process_events([pk], now=NOW + dt.timedelta(minutes=5)).total == 0
-    later = NOW + processing.PROCESSING_TIMEOUT + dt.timedelta(seconds=1)
-    assert processing.find_stranded(now=later).ids == [pk]
+    assert queue.find_stranded(now=NOW + dt.timedelta(minutes=5)).ids == []
+    assert queue.process_events([pk], now=NOW + dt.timedelta(minutes=5)).total == 0
+    later = NOW + queue.PROCESSING_TIMEOUT + dt.timedelta(seconds=1)
+    assert queue.find_stranded(now=later).ids == [pk]
     assert process([pk], now=later).processed == 1
     assert event(pk).attempts == 2
 
@@ -803,10 +801,10 @@ def test_the_sweeper_gives_up_on_a_row_that_kills_every_worker(connection):
     with staff_scope():
         WebhookEvent.objects.filter(pk=pk).update(
             status=WebhookEvent.Status.PROCESSING,
-            attempts=processing.MAX_ATTEMPTS,
+            attempts=queue.MAX_ATTEMPTS,
             claimed_at=NOW - dt.timedelta(hours=1),
         )
-    stranded = processing.find_stranded(now=NOW)
+    stranded = queue.find_stranded(now=NOW)
     assert (stranded.ids, stranded.failed) == ([], 1)
     assert event(pk).status == WebhookEvent.Status.FAILED
 

@@ -17,10 +17,11 @@ from django.urls import reverse
 from kombu.exceptions import OperationalError
 
 from accounts.tenancy import staff_scope
-from instantly.models import ProviderConnection, WebhookEvent
+from instantly.models import WebhookEvent
 from instantly.webhooks import ingest, tasks
 from instantly.webhooks.auth import SECRET_HEADER
 from instantly.webhooks.views import instantly_webhook
+from testkit import make_connection
 
 DELIVERY = {
     "timestamp": "2026-03-02T10:02:11.000Z",
@@ -44,15 +45,6 @@ def stored_events():
         return list(WebhookEvent.objects.order_by("id"))
 
 
-def make_connection(name, organization=None):
-    with staff_scope():
-        conn = ProviderConnection(name=name, organization=organization, workspace_id=name)
-        conn.api_key = f"key-{name}-0000"
-        secret = conn.set_new_webhook_secret()
-        conn.save()
-    return conn, secret
-
-
 @pytest.fixture
 def enqueued(monkeypatch):
     """Event ids handed to the broker (nothing is really published)."""
@@ -63,7 +55,7 @@ def enqueued(monkeypatch):
 
 @pytest.fixture
 def acme(org_a):
-    return make_connection("acme", org_a)
+    return make_connection("acme", organization=org_a, with_secret=True)
 
 
 def post(client, body, secret, *, content_type="application/json", **extra):
@@ -117,7 +109,7 @@ class WebhookAuthSuite:
         assert self.send(client, old).status_code == 401
 
     def test_the_secret_picks_its_connection_and_organization(self, client, acme, org_a):
-        other, other_secret = make_connection("other")
+        other, other_secret = make_connection("other", with_secret=True)
         conn, secret = acme
         assert self.send(client, secret).status_code == 200
         assert self.send(client, other_secret).status_code == 200
@@ -314,7 +306,7 @@ def test_a_duplicate_is_answered_200_and_not_processed_again(
 
 @pytest.mark.django_db
 def test_the_same_body_for_two_connections_is_two_deliveries(client, acme, enqueued):
-    _other, other_secret = make_connection("other")
+    _other, other_secret = make_connection("other", with_secret=True)
     assert post(client, DELIVERY, acme[1]).json()["duplicate"] is False
     assert post(client, DELIVERY, other_secret).json()["duplicate"] is False
     assert len(stored_events()) == 2

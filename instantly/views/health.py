@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from salesbrain.api.errors import error_body
+from salesbrain.celery import app
 
 
 def _check_database() -> dict:
@@ -35,8 +36,6 @@ def _check_database() -> dict:
 def _check_broker() -> dict:
     if not settings.CELERY_BROKER_URL:
         return {"ok": True, "mode": "eager", "detail": "no broker configured; tasks run in-process"}
-    from salesbrain.celery import app
-
     started = time.perf_counter()
     try:
         with app.connection_for_write() as conn:

@@ -1,5 +1,6 @@
 """Instantly webhooks: receive and store (`views`, `auth`, `ingest`), normalise (`events`),
-process in Celery (`processing`, `tasks`), replay (`reprocess`).
+queue and process in Celery (`tasks`, `queue`), apply to the domain (`effects`, `apply`),
+replay (`reprocess`).
 
 Persist, then acknowledge, then process: a delivery that authenticates is written to
 `WebhookEvent` before the 2xx answer, and every later step can be repeated without effect.

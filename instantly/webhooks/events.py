@@ -20,6 +20,8 @@ from typing import Any
 
 from django.db import models
 
+from salesbrain.parsing import as_int
+
 
 class EventType(models.TextChoices):
     """What happened, in Salesbrain's words; stored in `WebhookEvent.event_type`."""
@@ -213,22 +215,6 @@ def as_text(value: Any) -> str:
     if value is None or isinstance(value, dict | list):
         return ""
     return str(value).strip()
-
-
-def as_int(value: Any) -> int | None:
-    """1, "1", 1.0 and " 2 " are numbers; anything else (True, "", "two") is None."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str):
-        try:
-            return int(value.strip())
-        except ValueError:
-            return None
-    return None
 
 
 def as_bool(value: Any) -> bool | None:

@@ -22,12 +22,12 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from campaigns.recording import insert_rows
 from instantly.models import ProviderConnection, WebhookEvent
+from salesbrain.bulk import insert_rows
 
 from . import within_staff_scope
+from .effects import is_handled
 from .events import extract_fields
-from .processing import is_handled
 
 logger = logging.getLogger("instantly.webhooks")
 

@@ -19,12 +19,12 @@ from collections.abc import Callable, Iterable
 from celery import shared_task
 from django.utils.dateparse import parse_datetime
 
-from . import processing
+from . import queue
 
 logger = logging.getLogger("instantly.webhooks")
 
 BROKER_RETRY_AFTER = 5.0  # seconds without publishing after a failed publish
-SWEEP_CHUNK = processing.BATCH_SIZE
+SWEEP_CHUNK = queue.BATCH_SIZE
 
 
 @shared_task(name="instantly.webhooks.tasks.process_webhook_event", ignore_result=True)
@@ -32,7 +32,7 @@ def process_webhook_event(event_id: int) -> dict:
     """Process one delivery, and with it pending deliveries that arrived after it (a burst
     drains in batches; the tasks of events already taken find nothing to claim and return at
     once)."""
-    report = processing.process_events([event_id], more=processing.BATCH_SIZE - 1, after=event_id)
+    report = queue.process_events([event_id], more=queue.BATCH_SIZE - 1, after=event_id)
     schedule_retries(report.retries)
     return _summary(report)
 
@@ -40,7 +40,7 @@ def process_webhook_event(event_id: int) -> dict:
 @shared_task(name="instantly.webhooks.tasks.process_webhook_events", ignore_result=True)
 def process_webhook_events(event_ids: list[int]) -> dict:
     """Process exactly these deliveries (sweeper, reprocessing)."""
-    report = processing.process_events(list(event_ids))
+    report = queue.process_events(list(event_ids))
     schedule_retries(report.retries)
     return _summary(report)
 
@@ -50,7 +50,7 @@ def sweep_webhook_events(now: dt.datetime | str | None = None) -> dict:
     """Enqueue again what is pending past its grace or retry delay, or stuck in processing."""
     if isinstance(now, str):
         now = parse_datetime(now)
-    stranded = processing.find_stranded(now=now)
+    stranded = queue.find_stranded(now=now)
     enqueued = enqueue_events(stranded.ids)
     if stranded.ids or stranded.failed:
         logger.warning(
@@ -177,7 +177,7 @@ def schedule_retries(retries: Iterable[tuple[int, int]]) -> None:
         _publish(process_webhook_events, ([event_id],), countdown=delay)
 
 
-def _summary(report: processing.BatchReport) -> dict:
+def _summary(report: queue.BatchReport) -> dict:
     return {
         "processed": report.processed,
         "ignored": report.ignored,

@@ -14,7 +14,6 @@ class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0003_staff_groups_and_rls"),
         ("campaigns", "0003_row_level_security"),
-        ("instantly", "0002_row_level_security"),
     ]
 
     operations = [
@@ -192,16 +191,9 @@ class Migration(migrations.Migration):
                         to="accounts.organization",
                     ),
                 ),
-                (
-                    "source_event",
-                    models.OneToOneField(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="message",
-                        to="instantly.webhookevent",
-                    ),
-                ),
+                # Was a one-to-one field to instantly.WebhookEvent (a layer above): now a plain
+                # id; instantly's 0003_cross_layer_foreign_keys adds the database constraint.
+                ("source_event_id", models.BigIntegerField(blank=True, null=True, unique=True)),
                 (
                     "thread",
                     models.ForeignKey(

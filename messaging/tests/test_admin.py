@@ -6,12 +6,12 @@ import pytest
 from django.urls import reverse
 
 from accounts.tenancy import staff_scope
-from accounts.tests.admin_helpers import (
+from messaging.models import Message
+from testkit import (
     assert_console_pages_load,
     make_console_rows,
     registered_models,
 )
-from messaging.models import Message
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ import pytest
 from accounts.tenancy import staff_scope
 from messaging.models import Message, Thread
 from messaging.search import render_headline
-from salesbrain.api.testing import (
+from testkit import (
     PERSONAS,
     build_dataset,
     expected_status,

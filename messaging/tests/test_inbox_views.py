@@ -14,8 +14,8 @@ from django.utils import timezone
 
 from accounts.tenancy import staff_scope
 from campaigns.models import Contact, InterestStatus
-from campaigns.tests.factories import build_org_dataset
 from messaging.models import Message, Thread
+from testkit import build_org_dataset
 
 pytestmark = pytest.mark.django_db
 

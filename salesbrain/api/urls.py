@@ -14,7 +14,7 @@ from campaigns.api import (
     OrganizationStatsViewSet,
 )
 from instantly.api.viewsets import ProviderConnectionViewSet, WebhookEventViewSet
-from messaging.api import MessageViewSet, ThreadViewSet
+from messaging.api import CampaignMessagesViewSet, MessageViewSet, ThreadViewSet
 
 from . import schema  # noqa: F401 - registers the token scheme with drf-spectacular
 from .errors import api_not_found
@@ -48,8 +48,13 @@ router.register("webhook-events", WebhookEventViewSet, basename="webhook-event")
 urlpatterns = [
     path("v1/me/", MeView.as_view(), name="me"),
     path("v1/stats/", action_view(OrganizationStatsViewSet, "summary"), name="stats"),
+    path(
+        "v1/campaigns/<uuid:pk>/messages/",
+        CampaignMessagesViewSet.as_view({"get": "list"}),
+        name="campaign-messages",
+    ),
     path("v1/", include(router.urls)),
-    path("instantly/", include("instantly.api.urls")),
+    path("instantly/", include("salesbrain.api.original_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     re_path(r"^", api_not_found, name="not-found"),

@@ -10,7 +10,7 @@ from django.test import Client, RequestFactory
 from rest_framework.test import APIClient
 
 from salesbrain.api import errors
-from salesbrain.api.testing import persona_client
+from testkit import persona_client
 
 pytestmark = pytest.mark.django_db
 

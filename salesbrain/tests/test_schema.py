@@ -23,7 +23,7 @@ from schemathesis import checks as st_checks
 from schemathesis.core.failures import FailureGroup
 
 from accounts.api_tokens import ApiToken
-from salesbrain.api.testing import build_dataset
+from testkit import build_dataset
 
 ORIGINAL_ENDPOINTS = [
     ("get", "/api/instantly/admin/campaigns"),

@@ -17,7 +17,8 @@ from django.utils import timezone
 from instantly.connections import client_for, find_connections, redact
 from instantly.errors import InstantlyError
 from instantly.models import ProviderConnection
-from instantly.sync import DEFAULT_CONCURRENCY, export_workspace
+from instantly.sync.run import DEFAULT_CONCURRENCY
+from instantly.sync.transfer import export_workspace
 
 
 class Command(BaseCommand):

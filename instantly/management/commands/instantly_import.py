@@ -17,7 +17,9 @@ from django.core.management.base import BaseCommand, CommandError
 from accounts.tenancy import staff_scope
 from instantly.connections import find_connections
 from instantly.models import ProviderConnection
-from instantly.sync import SyncAlreadyRunning, WorkspaceMismatchError, import_workspace
+from instantly.sync.run import SyncAlreadyRunning
+from instantly.sync.transfer import import_workspace
+from instantly.sync.write import WorkspaceMismatchError
 
 
 class Command(BaseCommand):

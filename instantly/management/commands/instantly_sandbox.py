@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 from django.core.management.base import BaseCommand, CommandError
 
+from instantly.demo import demo_workspace
 from instantly.sandbox import (
     DEFAULT_API_KEY,
     DEFAULT_V1_API_KEY,
@@ -163,8 +164,6 @@ def _add_workspace_arguments(parser: Any) -> None:
 
 def _workspace(options: dict[str, Any]) -> SandboxWorkspace:
     if options.get("demo"):
-        from instantly.demo import demo_workspace
-
         return demo_workspace()
     if options["now"]:
         try:

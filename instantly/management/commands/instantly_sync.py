@@ -13,12 +13,8 @@ from django.core.management.base import BaseCommand, CommandError
 from instantly.connections import find_connections
 from instantly.errors import InstantlyError
 from instantly.models import ProviderConnection
-from instantly.sync import (
-    DEFAULT_CONCURRENCY,
-    SyncAlreadyRunning,
-    WorkspaceMismatchError,
-    sync_workspace,
-)
+from instantly.sync.run import DEFAULT_CONCURRENCY, SyncAlreadyRunning, sync_workspace
+from instantly.sync.write import WorkspaceMismatchError
 
 
 class Command(BaseCommand):

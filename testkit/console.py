@@ -1,7 +1,7 @@
-"""Shared set-up for the operator console tests of every app.
+"""The operator console (`/admin/`) tests of every app: rows to show, pages to walk.
 
-`make_console_rows` writes one row of every model the console shows (on top of conftest's
-`tenant_rows`), so each changelist and change page renders real data; `admin_urls` and
+`make_console_rows` writes one row of every model the console shows (on top of the tenant
+rows), so each changelist and change page renders real data; `registered_models` and
 `assert_console_pages_load` walk the registered admins of an app.
 """
 
@@ -10,36 +10,35 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib import admin
+from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.tenancy import staff_scope
-
-API_KEY = "test-shared-key-0000"  # conftest's shared connection key: must never be rendered
+from campaigns.models import (
+    Activity,
+    CampaignDailyStat,
+    CampaignSender,
+    CampaignStepStat,
+    EmailAccount,
+    EmailAccountDailyStat,
+    Lead,
+    MailboxStatus,
+)
+from instantly.models import Alert, WebhookEvent
+from messaging.models import Notification
+from testkit.rows import SHARED_API_KEY, make_webhook_event
 
 
 def make_console_rows(tenant_rows, org_a, connection) -> dict:
     """One mailbox, lead, activity, stats, webhook event, alert and notification (org A)."""
-    from accounts.models import Notification
-    from campaigns.models import (
-        Activity,
-        CampaignDailyStat,
-        CampaignSender,
-        CampaignStepStat,
-        EmailAccount,
-        EmailAccountDailyStat,
-        Lead,
-        MailboxStatus,
-    )
-    from instantly.models import Alert, WebhookEvent
-
     campaign = tenant_rows["a"]["campaign"]
     contact = tenant_rows["a"]["contact"]
     today = timezone.now().date()
     with staff_scope():
         mailbox = EmailAccount.objects.create(
             organization=None,
-            connection=connection,
+            connection_id=connection.pk,
             email="sender@agency.example",
             status=MailboxStatus.SENDING_ERROR,
             last_error="550 mailbox unavailable",
@@ -53,15 +52,13 @@ def make_console_rows(tenant_rows, org_a, connection) -> dict:
             email_account=mailbox, date=today - dt.timedelta(days=1), sent=29
         )
         lead = Lead.objects.create(organization=org_a, campaign=campaign, contact=contact)
-        event = WebhookEvent.objects.create(
+        event = make_webhook_event(
+            connection,
+            "dedupe-console-1",
+            WebhookEvent.Status.FAILED,
             organization=org_a,
-            connection=connection,
             payload={"event_type": "reply_received", "lead_email": contact.email},
-            event_type_raw="reply_received",
-            event_type="replied",
-            dedupe_key="dedupe-console-1",
             campaign_instantly_id=campaign.instantly_id,
-            status=WebhookEvent.Status.FAILED,
             last_error="boom",
         )
         Activity.objects.create(
@@ -98,6 +95,11 @@ def make_console_rows(tenant_rows, org_a, connection) -> dict:
     }
 
 
+def messages_of(response) -> list[tuple[str, str]]:
+    """The (level, text) of the messages the console shows after `response`."""
+    return [(m.level_tag, str(m)) for m in get_messages(response.wsgi_request)]
+
+
 def admin_urls(model, obj) -> list[str]:
     """The changelist, change page and history page of one object."""
     info = (model._meta.app_label, model._meta.model_name)
@@ -126,7 +128,7 @@ def assert_console_pages_load(client, user, model) -> None:
     for url in admin_urls(model, obj):
         response = client.get(url)
         assert response.status_code == 200, (url, response.status_code)
-        assert API_KEY not in response.content.decode(), url
+        assert SHARED_API_KEY not in response.content.decode(), url
     response = client.get(admin_urls(model, obj)[0])
     change_url = admin_urls(model, obj)[1]
     assert change_url in response.content.decode(), f"{model._meta.label} row not listed"

@@ -2,7 +2,8 @@
 
 Passwords are generated afresh on every run and printed: the demo never ships a fixed secret.
 When the Instantly sandbox is available, campaigns, mailboxes and traffic come from it
-(`instantly.demo`), so every page shows something real.
+(`instantly.demo`), so every page shows something real. (It lives in `instantly`, the top
+layer, because it seeds every app.)
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from django.core.management.base import BaseCommand
 
 from accounts.models import Membership, Organization
 from accounts.roles import SB_ADMIN, MemberRole
+from instantly.demo import load_demo_traffic
 
 DEMO_ORGS = (
     ("acme", "Acme Outreach", "alice", MemberRole.OWNER),
@@ -45,8 +47,6 @@ class Command(BaseCommand):
         admin.groups.add(Group.objects.get(name=SB_ADMIN))
 
         if not options["no_traffic"]:
-            from instantly.demo import load_demo_traffic
-
             summary = load_demo_traffic(orgs, stdout=self.stdout)
             self.stdout.write(summary)
 

@@ -1,10 +1,8 @@
-"""Helpers for API tests (like `rest_framework.test`): a client per persona, and a small but
-realistic two-organization dataset.
+"""A small, exact two-organization dataset for the API tests: counts a test can assert.
 
-Personas are the fixtures of the root conftest (alice owner A, victor viewer A, bob member B,
-charlie in no organization, olga sb_operator, adam sb_admin) plus `anonymous` and `revoked`
-(alice's token, revoked). Every client authenticates with its own fresh API token, the way a
-frontend does, and starts with empty throttle counters.
+Organization A, organization B and the shared workspace (organization NULL), each with
+campaigns (10 days of figures), mailboxes, contacts, leads, threads, outbound and inbound
+messages, and webhook events, written with bulk inserts because many tests build it.
 """
 
 from __future__ import annotations
@@ -12,59 +10,22 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.core.cache import cache
-from rest_framework.test import APIClient
-
-from accounts.api_tokens import ApiToken
 from accounts.tenancy import staff_scope
+from campaigns.models import (
+    Campaign,
+    CampaignDailyStat,
+    CampaignSender,
+    CampaignStatus,
+    Contact,
+    EmailAccount,
+    EmailAccountDailyStat,
+    Lead,
+    LeadStatus,
+)
+from instantly.models import WebhookEvent
+from messaging.models import Message, Thread
 
-CUSTOMERS = ("alice", "victor", "bob")
-STAFF = ("olga", "adam")
-PERSONAS = ("alice", "victor", "bob", "charlie", "olga", "adam", "anonymous", "revoked")
-DAY = dt.date(2026, 11, 10)
-
-
-def token_client(user) -> APIClient:
-    """A client sending `Authorization: Token <key>` for a new token of `user`."""
-    _token, key = ApiToken.issue(user, "tests")
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
-    client.user = user
-    return client
-
-
-def persona_client(request, persona: str) -> APIClient:
-    """The client of a persona name, resolving the persona's fixture through `request`."""
-    cache.clear()  # throttle counters
-    if persona == "anonymous":
-        client = APIClient()
-        client.user = None
-        return client
-    if persona == "revoked":
-        user = request.getfixturevalue("alice")
-        token, key = ApiToken.issue(user, "revoked")
-        token.revoke()
-        client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
-        client.user = user
-        return client
-    return token_client(request.getfixturevalue(persona))
-
-
-def expected_status(persona: str, *, staff_only: bool = False, ok: int = 200) -> int:
-    """The status a read endpoint answers each persona."""
-    if persona in ("anonymous", "revoked"):
-        return 401
-    if persona in STAFF:
-        return ok
-    if staff_only or persona == "charlie":
-        return 403
-    return ok
-
-
-def results(response) -> list[dict]:
-    body = response.json()
-    return body["results"] if isinstance(body, dict) and "results" in body else body
+DAY = dt.date(2026, 11, 10)  # the last day with figures
 
 
 @dataclass
@@ -95,30 +56,19 @@ def build_dataset(org_a, org_b, connection) -> Dataset:
     threads and 39 messages; B has 2 campaigns and 26 messages. A's campaigns also send from a
     shared mailbox, which A may therefore read.
     """
-    from campaigns.models import (
-        Campaign,
-        CampaignDailyStat,
-        CampaignSender,
-        CampaignStatus,
-        Contact,
-        EmailAccount,
-        EmailAccountDailyStat,
-        Lead,
-        LeadStatus,
-    )
-    from instantly.models import WebhookEvent
-    from messaging.models import Message, Thread
-
     data = Dataset()
     statuses = (CampaignStatus.ACTIVE, CampaignStatus.PAUSED, CampaignStatus.COMPLETED)
     at = lambda day, hour=9: dt.datetime(2026, 11, day, hour, tzinfo=dt.UTC)  # noqa: E731
     with staff_scope():  # bulk inserts: the suite builds this for many tests
         shared_box = EmailAccount.objects.create(
-            organization=None, connection=connection, email="pool@agency-mail.io", daily_limit=40
+            organization=None,
+            connection_id=connection.pk,
+            email="pool@agency-mail.io",
+            daily_limit=40,
         )
         for key, org, n_campaigns in (("a", org_a, 3), ("b", org_b, 2), ("shared", None, 1)):
             box = EmailAccount.objects.create(
-                organization=org, connection=connection, email=f"sender-{key}@mail.io",
+                organization=org, connection_id=connection.pk, email=f"sender-{key}@mail.io",
                 daily_limit=50,
             )  # fmt: skip
             data.mailboxes[key] = [box]
@@ -127,7 +77,7 @@ def build_dataset(org_a, org_b, connection) -> Dataset:
             )
             campaigns = Campaign.objects.bulk_create(
                 Campaign(
-                    organization=org, connection=connection, instantly_id=f"cmp-{key}-{c}",
+                    organization=org, connection_id=connection.pk, instantly_id=f"cmp-{key}-{c}",
                     name=f"Campaign {key.upper()}{c}", status=statuses[c % 3],
                 )
                 for c in range(n_campaigns)

@@ -1,17 +1,18 @@
 """The original system's endpoints, at their exact paths (no trailing slash), under
 /api/instantly/. Each reuses a /api/v1/ viewset action, so scoping, filters, pagination and the
-error format are the same; the staff paths only swap in the staff permission.
+error format are the same; the staff paths only swap in the staff permission. This is URL
+wiring: it composes viewsets of every app, so it sits above all of them.
 """
 
 from django.urls import path
 
 from campaigns.api import CampaignViewSet, EmailAccountViewSet, OrganizationStatsViewSet
-from messaging.api import MessageViewSet
-from salesbrain.api.permissions import IsAgencyStaff
-from salesbrain.api.viewsets import action_view
+from instantly.api.views import SyncWorkspaceView
+from instantly.views.health import health
+from messaging.api import CampaignMessagesViewSet, MessageViewSet
 
-from ..views.health import health
-from .views import SyncWorkspaceView
+from .permissions import IsAgencyStaff
+from .viewsets import action_view
 
 STAFF = {"permission_classes": [IsAgencyStaff]}
 
@@ -45,7 +46,7 @@ urlpatterns = [
     ),
     path(
         "campaign/<uuid:pk>/messages",
-        action_view(CampaignViewSet, "messages"),
+        action_view(CampaignMessagesViewSet, "list"),
         name="instantly-campaign-messages",
     ),
     path("stats", action_view(OrganizationStatsViewSet, "summary"), name="instantly-stats"),

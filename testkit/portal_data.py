@@ -33,6 +33,7 @@ from campaigns.models import (
     WarmupStatus,
 )
 from messaging.models import Message, Thread
+from testkit.rows import make_shared_connection
 
 CAMPAIGN_NAMES = (
     ("SaaS founders EU – Q4", CampaignStatus.ACTIVE),
@@ -115,19 +116,6 @@ def _at(day: dt.date, rng: random.Random, start_hour: int = 8, end_hour: int = 1
     )
 
 
-def get_shared_connection():
-    """The agency's shared Instantly workspace, created if missing."""
-    from instantly.models import ProviderConnection
-
-    with staff_scope():
-        conn = ProviderConnection.objects.unscoped().filter(is_shared=True).first()
-        if conn is None:
-            conn = ProviderConnection(name="Agency workspace", is_shared=True, workspace_id="ws")
-            conn.api_key = "test-shared-key-0000"
-            conn.save()
-    return conn
-
-
 def build_org_dataset(
     organization,
     *,
@@ -144,7 +132,7 @@ def build_org_dataset(
     """Build a realistic dataset for `organization` (see the module docstring)."""
     rng = random.Random(f"{seed}-{organization.slug}")
     today = today or timezone.now().date()
-    connection = connection or get_shared_connection()
+    connection = connection or make_shared_connection()
     data = OrgDataset(organization=organization, connection=connection)
     # A second call for the same organization (another seed) adds to what is there.
     slug = organization.slug if seed == 1 else f"{organization.slug}{seed}"
@@ -191,7 +179,7 @@ def _mailboxes(organization, connection, count, rng, slug):
         accounts.append(
             EmailAccount(
                 organization=organization,
-                connection=connection,
+                connection_id=connection.pk,
                 email=f"{names[i % len(names)]}{i // len(names) or ''}@{domain}",
                 first_name=names[i % len(names)].title(),
                 status=status,
@@ -244,7 +232,7 @@ def _campaign(organization, connection, key, name, status, rng):
     ]
     return Campaign.objects.create(
         organization=organization,
-        connection=connection,
+        connection_id=connection.pk,
         instantly_id=f"cmp-{key}",
         name=name,
         status=status,

@@ -1,440 +1,77 @@
-"""Turning stored deliveries into campaigns, leads, messages, activity and counters.
+"""Applying stored deliveries to the domain: campaigns, leads, messages, activity, counters.
 
-Work is claimed with a conditional UPDATE (`status = 'pending'`, or `processing` left behind by a
-worker that died) in its own short transaction, then a whole batch is applied in one
-`staff_scope()` transaction: processing crosses organizations and sees the shared workspace.
-If the batch fails, each event is retried alone so one bad delivery cannot hold back the rest;
-an event that keeps failing goes back to `pending` with a growing delay, then ends `failed`.
+A `Batch` takes events in time order and applies them a phase at a time, a few statements per
+phase: `resolve` finds or creates what they refer to (campaigns, mailboxes, contacts, leads,
+threads), `record` writes what happened and moves the counters (definitions in `effects`). The
+queue (`queue`) owns the transactions, the claiming and the retries around it.
 
 Idempotence: every row written carries its source event and a unique key, and counters only
-move for rows that are new. Definitions the counters follow (per campaign and UTC day of the
-event's `timestamp`):
-
-- `sent`, `replied`, `auto_replied`: new messages of that kind (an email id counts once);
-- `contacted`: the first campaign email recorded in a lead's thread;
-- `opened` / `clicked`: every new open or click; `unique_opened` / `unique_clicked`: the first
-  open or click recorded for that lead in that campaign (so over any period the unique count is
-  the number of leads who opened; with deliveries out of order, the day it lands on is the day
-  of the first one *processed*);
-- `unique_replied`: the first reply recorded in the lead's thread;
-- `bounced`; `unsubscribed` (unsubscribes and spam reports); `interested` and
-  `meetings_booked`: each time a lead is marked so.
-
-Provider spellings stop here: this module maps normalised event types (`events.EventType`) to
-domain calls in `campaigns.recording` and `messaging.recording`.
+move for rows that are new, so applying an event twice changes nothing. Provider spellings stop
+before this module: it maps normalised event types (`events.EventType`), through the tables in
+`effects`, to domain calls in `campaigns.recording` and `messaging.recording`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
-import logging
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from django.utils import timezone
-
-from accounts.models import Notification
-from accounts.tenancy import staff_scope
 from campaigns import recording as campaigns
-from campaigns.models import (
-    Activity,
-    CampaignStatus,
-    InterestStatus,
-    LeadStatus,
-    MailboxStatus,
-)
+from campaigns.models import Activity
 from instantly import codes
 from instantly.models import Alert, WebhookEvent
 from messaging import recording as messaging
-from messaging.models import Message
+from messaging.models import Message, Notification
+from salesbrain import bulk
 
-from .events import EventType, WebhookFields, extract_fields
-
-logger = logging.getLogger("instantly.webhooks")
-
-BATCH_SIZE = 500
-MAX_ATTEMPTS = 5
-# Wait before attempt n+1 after attempt n failed (n = 1..MAX_ATTEMPTS-1), in seconds.
-RETRY_DELAYS = (30, 120, 600, 1800)
-# A row still `processing` this long after its claim belongs to a worker that died.
-PROCESSING_TIMEOUT = dt.timedelta(minutes=10)
-# The sweeper leaves a fresh pending row to the task enqueued with it for this long.
-PENDING_GRACE = dt.timedelta(minutes=1)
+from .effects import (
+    CAMPAIGN_COUNTERS,
+    CAMPAIGN_EVENTS,
+    FIRST_IN_THREAD,
+    FIRST_OF_LEAD,
+    HANDLED_EVENTS,
+    INTEREST_EVENTS,
+    LEAD_ACTIVITY_EVENTS,
+    LEAD_EVENTS,
+    LEAD_STATUS_EVENTS,
+    MAILBOX_COUNTERS,
+    MAILBOX_ERROR_STATUSES,
+    MAILBOX_EVENTS,
+    MESSAGE_EVENTS,
+    NOTIFICATIONS,
+)
+from .events import WebhookFields, extract_fields
 
 Status = WebhookEvent.Status
-E = EventType
-
-# --- what each normalised event type does (the instantly -> domain translation) ----------------
-
-MESSAGE_EVENTS = {
-    E.SENT: (Message.Direction.OUTBOUND, Message.Kind.CAMPAIGN),
-    E.REPLIED: (Message.Direction.INBOUND, Message.Kind.REPLY),
-    E.AUTO_REPLIED: (Message.Direction.INBOUND, Message.Kind.AUTO_REPLY),
-}
-LEAD_STATUS_EVENTS = {
-    E.BOUNCED: LeadStatus.BOUNCED,
-    E.UNSUBSCRIBED: LeadStatus.UNSUBSCRIBED,
-    E.SPAM_REPORTED: LeadStatus.UNSUBSCRIBED,
-    E.LEAD_COMPLETED: LeadStatus.COMPLETED,
-    E.LEAD_ERROR: LeadStatus.ERROR,
-}
-INTEREST_EVENTS = {
-    E.LEAD_NEUTRAL: InterestStatus.NEUTRAL,
-    E.LEAD_INTERESTED: InterestStatus.INTERESTED,
-    E.LEAD_NOT_INTERESTED: InterestStatus.NOT_INTERESTED,
-    E.LEAD_MEETING_BOOKED: InterestStatus.MEETING_BOOKED,
-    E.LEAD_MEETING_COMPLETED: InterestStatus.MEETING_COMPLETED,
-    E.LEAD_CLOSED: InterestStatus.CLOSED,
-    E.LEAD_OUT_OF_OFFICE: InterestStatus.OUT_OF_OFFICE,
-    E.LEAD_WRONG_PERSON: InterestStatus.WRONG_PERSON,
-    E.LEAD_NO_SHOW: InterestStatus.NO_SHOW,
-    E.LEAD_CUSTOM_LABEL: InterestStatus.CUSTOM,
-}
-LEAD_ACTIVITY_EVENTS = {
-    E.OPENED: Activity.Kind.OPENED,
-    E.CLICKED: Activity.Kind.CLICKED,
-    E.BOUNCED: Activity.Kind.BOUNCED,
-    E.UNSUBSCRIBED: Activity.Kind.UNSUBSCRIBED,
-    E.SPAM_REPORTED: Activity.Kind.SPAM_REPORTED,
-    E.LEAD_COMPLETED: Activity.Kind.STATUS_CHANGED,
-    E.LEAD_ERROR: Activity.Kind.STATUS_CHANGED,
-    **dict.fromkeys(INTEREST_EVENTS, Activity.Kind.INTEREST_CHANGED),
-}
-CAMPAIGN_EVENTS = {
-    E.CAMPAIGN_STARTED: CampaignStatus.ACTIVE,
-    E.CAMPAIGN_PAUSED: CampaignStatus.PAUSED,
-    E.CAMPAIGN_COMPLETED: CampaignStatus.COMPLETED,
-}
-# Instantly says only "error": a mailbox in error cannot send, whatever the cause.
-MAILBOX_EVENTS = {
-    E.ACCOUNT_ERROR: (MailboxStatus.CONNECTION_ERROR, Alert.Severity.WARNING, "in error"),
-    E.ACCOUNT_SUSPENDED: (MailboxStatus.SENDING_ERROR, Alert.Severity.CRITICAL, "suspended"),
-}
-MAILBOX_ERROR_STATUSES = frozenset(
-    {MailboxStatus.CONNECTION_ERROR, MailboxStatus.SOFT_BOUNCE_ERROR, MailboxStatus.SENDING_ERROR}
-)
-LEAD_EVENTS = {*MESSAGE_EVENTS, *LEAD_ACTIVITY_EVENTS}
-HANDLED_EVENTS = {*LEAD_EVENTS, *CAMPAIGN_EVENTS, *MAILBOX_EVENTS}
-
-CAMPAIGN_COUNTERS = {
-    E.SENT: "sent",
-    E.OPENED: "opened",
-    E.CLICKED: "clicked",
-    E.REPLIED: "replied",
-    E.AUTO_REPLIED: "auto_replied",
-    E.BOUNCED: "bounced",
-    E.UNSUBSCRIBED: "unsubscribed",
-    E.SPAM_REPORTED: "unsubscribed",
-    E.LEAD_INTERESTED: "interested",
-    E.LEAD_MEETING_BOOKED: "meetings_booked",
-}
-# Counted once per lead (activity) or per thread (messages): the event kind and its counter.
-FIRST_OF_LEAD = {E.OPENED: "unique_opened", E.CLICKED: "unique_clicked"}
-FIRST_IN_THREAD = {E.SENT: "contacted", E.REPLIED: "unique_replied"}
-MAILBOX_COUNTERS = {E.SENT: "sent", E.BOUNCED: "bounced", E.REPLIED: "replied"}
-NOTIFICATIONS = {
-    E.LEAD_INTERESTED: (Notification.Kind.LEAD_INTERESTED, "{lead} is interested"),
-    E.LEAD_MEETING_BOOKED: (Notification.Kind.MEETING_BOOKED, "Meeting booked with {lead}"),
-    E.LEAD_CLOSED: (Notification.Kind.OTHER, "Deal closed with {lead}"),
-}
-
-
-def is_handled(event_type: str) -> bool:
-    """Whether processing does anything with this type (others are stored as ignored)."""
-    return event_type in HANDLED_EVENTS
-
-
-# --- claiming ----------------------------------------------------------------------------------
-
-_RETURNING = "id, connection_id, organization_id, payload, event_type, received_at, attempts"
-_CLAIM_IDS = f"""
-    UPDATE instantly_webhookevent
-       SET status = 'processing', attempts = attempts + 1, claimed_at = %(now)s
-     WHERE id = ANY(%(ids)b::bigint[])
-       AND (status = 'pending' OR (status = 'processing' AND claimed_at < %(stale)s))
- RETURNING {_RETURNING}
-"""  # noqa: S608
-# Only first attempts are picked up alongside: a retry waits for its own delay. Rows are taken
-# in id (= arrival) order after a given id: a range on the primary key stays a short index scan
-# however large the table, whereas the row-level security filter hides from the planner how
-# selective `status = 'pending'` is.
-_CLAIM_MORE = f"""
-    UPDATE instantly_webhookevent
-       SET status = 'processing', attempts = attempts + 1, claimed_at = %(now)s
-     WHERE id IN (SELECT id FROM instantly_webhookevent
-                   WHERE status = 'pending' AND attempts = 0 AND id > %(after)s
-                   ORDER BY id LIMIT %(limit)s
-                   FOR UPDATE SKIP LOCKED)
-       AND status = 'pending'
- RETURNING {_RETURNING}
-"""  # noqa: S608
 
 
 @dataclass
-class ClaimedEvent:
-    """A delivery this worker now owns (status `processing`)."""
+class StoredEvent:
+    """The columns of a stored delivery (`WebhookEvent` row) that applying it reads."""
 
     id: int
     connection_id: Any
     organization_id: Any
     payload: dict
-    event_type: str
     received_at: dt.datetime
-    attempts: int
-
-
-def claim_events(
-    ids: list[int] | None = None,
-    *,
-    more: int = 0,
-    after: int = 0,
-    now: dt.datetime | None = None,
-) -> list[ClaimedEvent]:
-    """Claim the given events (if pending, or abandoned mid-processing) and up to `more`
-    other pending first attempts with an id above `after`, oldest first. Commits before
-    returning."""
-    now = now or timezone.now()
-    rows: list[tuple] = []
-    with staff_scope():
-        _commit_without_waiting_for_disk()
-        if ids:
-            params = {"ids": list(ids), "now": now, "stale": now - PROCESSING_TIMEOUT}
-            rows.extend(campaigns.execute(_CLAIM_IDS, params))
-        if more > 0:
-            params = {"limit": more, "after": after, "now": now}
-            rows.extend(campaigns.execute(_CLAIM_MORE, params))
-    return [
-        ClaimedEvent(
-            id=row[0],
-            connection_id=row[1],
-            organization_id=row[2],
-            payload=json.loads(row[3]) if isinstance(row[3], str) else row[3],
-            event_type=row[4],
-            received_at=row[5],
-            attempts=row[6],
-        )
-        for row in rows
-    ]
-
-
-# --- processing a batch ------------------------------------------------------------------------
-
-
-@dataclass
-class BatchReport:
-    """What one call did; `retries` are (event id, seconds to wait) to schedule."""
-
-    processed: int = 0
-    ignored: int = 0
-    failed: int = 0
-    retries: list[tuple[int, int]] = field(default_factory=list)
-    last_id: int | None = None  # highest event id claimed
-
-    def add(self, other: BatchReport) -> None:
-        self.processed += other.processed
-        self.ignored += other.ignored
-        self.failed += other.failed
-        self.retries.extend(other.retries)
-
-    @property
-    def total(self) -> int:
-        return self.processed + self.ignored + self.failed + len(self.retries)
-
-
-def process_events(
-    ids: list[int] | None = None,
-    *,
-    more: int = 0,
-    after: int = 0,
-    now: dt.datetime | None = None,
-) -> BatchReport:
-    """Claim and process: the body of the Celery tasks."""
-    now = now or timezone.now()
-    events = claim_events(ids, more=more, after=after, now=now)
-    report = process_claimed(events, now=now)
-    report.last_id = max((event.id for event in events), default=None)
-    return report
-
-
-def drain(*, batch_size: int = BATCH_SIZE, now: dt.datetime | None = None) -> BatchReport:
-    """Process pending first attempts until none is left (benchmarks, management commands).
-
-    Walks forward by id, then makes one more pass from the start for anything skipped.
-    """
-    report = BatchReport()
-    after = 0
-    while True:
-        batch = process_events(more=batch_size, after=after, now=now)
-        report.add(batch)
-        if batch.last_id is not None:
-            after = batch.last_id
-        elif after:
-            after = 0
-        else:
-            return report
-
-
-def process_claimed(events: list[ClaimedEvent], *, now: dt.datetime) -> BatchReport:
-    """Apply a claimed batch in one transaction; on error, each event alone."""
-    report = BatchReport()
-    if not events:
-        return report
-    try:
-        batch = _Batch(events, now)
-        with staff_scope():
-            _commit_without_waiting_for_disk()
-            batch.resolve()
-        with staff_scope():
-            _commit_without_waiting_for_disk()
-            outcomes = batch.record()
-            _finish(outcomes, now)
-    except Exception as exc:  # noqa: BLE001 - whatever broke, isolate it and retry later
-        if len(events) > 1:
-            logger.warning("webhook batch of %s failed (%r); retrying one by one", len(events), exc)
-            for event in events:
-                report.add(process_claimed([event], now=now))
-            return report
-        return _record_failure(events[0], exc, now)
-    for event in events:
-        outcome = outcomes[event.id]
-        logger.info(
-            "webhook event %s %s (%s): %s%s",
-            event.id,
-            outcome.event_type,
-            event.payload.get("event_type"),
-            outcome.status,
-            f" - {outcome.detail}" if outcome.detail else "",
-        )
-        if outcome.status == Status.IGNORED:
-            report.ignored += 1
-        else:
-            report.processed += 1
-    return report
-
-
-def _commit_without_waiting_for_disk() -> None:
-    """Processing transactions need not wait for the WAL flush: a commit lost in a database
-    crash only leaves its events pending or processing, and they are processed again
-    (idempotently). The receiver, which stores deliveries, keeps waiting: that is durability."""
-    campaigns.execute("SET LOCAL synchronous_commit TO off")
 
 
 @dataclass
 class Outcome:
+    """How applying one event ended: its final status, type and a note for staff."""
+
     status: str
     event_type: str
     detail: str = ""
-
-
-def _finish(outcomes: dict[int, Outcome], now: dt.datetime) -> None:
-    rows = [(pk, o.status, o.event_type, o.detail[:2000]) for pk, o in sorted(outcomes.items())]
-    ids = [row[0] for row in rows]
-    campaigns.execute(
-        "UPDATE instantly_webhookevent e SET status = v.status, event_type = v.event_type, "
-        "last_error = v.detail, processed_at = %s "
-        "FROM unnest(%b::bigint[], %b::text[], %b::text[], %b::text[]) "
-        "AS v(id, status, event_type, detail) "
-        "WHERE e.id = v.id AND e.id = ANY(%b::bigint[]) AND e.status = 'processing'",
-        [now, *campaigns.columns(rows, 4), ids],
-    )
-
-
-def retry_delay(attempts: int) -> int:
-    """Seconds to wait after the `attempts`-th failed attempt."""
-    return RETRY_DELAYS[min(attempts, len(RETRY_DELAYS)) - 1]
-
-
-def _record_failure(event: ClaimedEvent, exc: Exception, now: dt.datetime) -> BatchReport:
-    error = f"{exc.__class__.__name__}: {exc}"[:2000]
-    report = BatchReport()
-    final = event.attempts >= MAX_ATTEMPTS
-    with staff_scope():
-        WebhookEvent.objects.unscoped().filter(pk=event.id, status=Status.PROCESSING).update(
-            status=Status.FAILED if final else Status.PENDING, last_error=error
-        )
-        if final:
-            campaigns.insert_rows(
-                Alert,
-                [
-                    {
-                        "organization_id": event.organization_id,
-                        "kind": Alert.Kind.WEBHOOK_FAILED,
-                        "title": f"Webhook event #{event.id} failed {event.attempts} times",
-                        "message": error,
-                        "connection_id": event.connection_id,
-                        "source_event_id": event.id,
-                        "created_at": now,
-                    }
-                ],
-            )
-    if final:
-        logger.error("webhook event %s failed for good: %s", event.id, error)
-        report.failed += 1
-    else:
-        delay = retry_delay(event.attempts)
-        logger.warning(
-            "webhook event %s failed (attempt %s), retry in %ss: %s",
-            event.id,
-            event.attempts,
-            delay,
-            error,
-        )
-        report.retries.append((event.id, delay))
-    return report
-
-
-# --- sweeping ----------------------------------------------------------------------------------
-
-
-@dataclass
-class Stranded:
-    """Rows the sweeper must enqueue again, and rows it gave up on."""
-
-    ids: list[int] = field(default_factory=list)
-    failed: int = 0
-
-
-def find_stranded(*, now: dt.datetime | None = None, limit: int = 10_000) -> Stranded:
-    """Pending rows nobody picked up (broker down, task lost) past their grace or retry delay,
-    and rows left `processing` by a dead worker. Abandoned rows out of attempts become failed."""
-    now = now or timezone.now()
-    result = Stranded()
-    with staff_scope():
-        rows = WebhookEvent.objects.unscoped()
-        due = _pending_due(now)
-        pending = rows.filter(due, status=Status.PENDING).order_by("received_at")
-        result.ids.extend(pending.values_list("id", flat=True)[:limit])
-        abandoned = rows.filter(status=Status.PROCESSING, claimed_at__lt=now - PROCESSING_TIMEOUT)
-        result.failed = abandoned.filter(attempts__gte=MAX_ATTEMPTS).update(
-            status=Status.FAILED, last_error="worker lost while processing, attempts exhausted"
-        )
-        result.ids.extend(abandoned.values_list("id", flat=True)[:limit])
-    return result
-
-
-def _pending_due(now: dt.datetime):
-    from django.db.models import Q
-
-    due = Q(attempts=0, received_at__lt=now - PENDING_GRACE)
-    for attempts in range(1, MAX_ATTEMPTS):
-        due |= Q(
-            attempts=attempts, claimed_at__lt=now - dt.timedelta(seconds=retry_delay(attempts))
-        )
-    # Reset by hand with attempts left as they were: due at once.
-    due |= Q(attempts__gte=MAX_ATTEMPTS, received_at__lt=now - PENDING_GRACE)
-    return due
-
-
-# --- the batch ---------------------------------------------------------------------------------
 
 
 @dataclass
 class _Item:
     """One claimed event on its way through the batch."""
 
-    event: ClaimedEvent
+    event: StoredEvent
     fields: WebhookFields
     at: dt.datetime
     outcome: Outcome | None = None
@@ -457,10 +94,10 @@ class _Item:
         self.outcome = Outcome(status, self.type, detail)
 
 
-class _Batch:
+class Batch:
     """Applies claimed events in time order, a phase at a time, a few statements per phase."""
 
-    def __init__(self, events: list[ClaimedEvent], now: dt.datetime) -> None:
+    def __init__(self, events: list[StoredEvent], now: dt.datetime) -> None:
         self.now = now
         # What was recorded before this batch: (lead, activity kind) and (thread, message kind).
         self.lead_history: set[tuple[int, str]] = set()
@@ -747,7 +384,7 @@ class _Batch:
                     "created_at": self.now,
                 }
             )
-        campaigns.insert_rows(Notification, notes)
+        bulk.insert_rows(Notification, notes)
 
     def _campaign_events(self, items: list[_Item]) -> None:
         if not items:
@@ -797,7 +434,7 @@ class _Batch:
                 }
             )
         new = campaigns.record_activities(activities)
-        campaigns.insert_rows(Alert, alerts)
+        bulk.insert_rows(Alert, alerts)
         for item in items:
             item.is_new = (item.event.id, Activity.Kind.ACCOUNT_ERROR) in new
 

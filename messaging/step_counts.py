@@ -1,0 +1,26 @@
+"""Sent and replied emails per step and variant, counted from messages: the campaign page's step
+table when Instantly's step analytics have not been synced. Registered with `campaigns.stats`."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q
+
+from campaigns import stats
+
+from .models import Message
+
+
+def step_rows_from_messages(organization, campaign) -> list[dict]:
+    return list(
+        Message.objects.filter(organization=organization, campaign=campaign, step__isnull=False)
+        .values("step", "variant")
+        .annotate(
+            sent=Count("pk", filter=Q(direction=Message.Direction.OUTBOUND)),
+            replied=Count("pk", filter=Q(direction=Message.Direction.INBOUND)),
+        )
+        .order_by("step", "variant")
+    )
+
+
+def register() -> None:
+    stats.register_step_counter(step_rows_from_messages)
