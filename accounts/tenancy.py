@@ -44,11 +44,6 @@ def current_tenant() -> TenantContext | None:
     return _current.get()
 
 
-def current_organization_id() -> uuid.UUID | None:
-    ctx = _current.get()
-    return ctx.organization_id if ctx else None
-
-
 def _apply_to_database(ctx: TenantContext | None, using: str) -> None:
     org = str(ctx.organization_id) if ctx and ctx.organization_id else ""
     bypass = "on" if ctx and ctx.bypass else "off"

@@ -11,8 +11,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from instantly.checks import check_connection
-from instantly.connections import find_connections
-from instantly.models import ProviderConnection
+from instantly.management.selection import command_connections
 
 
 class Command(BaseCommand):
@@ -22,14 +21,7 @@ class Command(BaseCommand):
         parser.add_argument("--connection", help="id or name of one connection (default: all)")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        try:
-            connections = find_connections(options["connection"], include_disabled=True)
-        except ProviderConnection.DoesNotExist as exc:
-            raise CommandError(str(exc))
-        if not connections:
-            raise CommandError(
-                "No Instantly connection: set INSTANTLY_API_KEY or add one in the admin."
-            )
+        connections = command_connections(options["connection"], include_disabled=True)
         failed = []
         for connection in connections:
             key = f"key ***{connection.api_key_last4 or '?'}"

@@ -11,10 +11,11 @@ import json
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
-from instantly.connections import client_for, find_connections, mask_key, redact
+from instantly.connections import client_for, mask_key, redact
 from instantly.errors import InstantlyError
+from instantly.management.selection import command_connections
 from instantly.models import ProviderConnection
 
 PREVIEW_CHARS = 600
@@ -28,14 +29,7 @@ class Command(BaseCommand):
         parser.add_argument("--full", action="store_true", help="print whole answers")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        try:
-            connections = find_connections(options["connection"], include_disabled=True)
-        except ProviderConnection.DoesNotExist as exc:
-            raise CommandError(str(exc))
-        if not connections:
-            raise CommandError(
-                "No Instantly connection: set INSTANTLY_API_KEY or add one in the admin."
-            )
+        connections = command_connections(options["connection"], include_disabled=True)
         for connection in connections:
             self._explore(connection, full=options["full"])
 

@@ -14,8 +14,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from instantly.connections import client_for, find_connections, redact
+from instantly.connections import client_for, redact
 from instantly.errors import InstantlyError
+from instantly.management.selection import command_connections
 from instantly.models import ProviderConnection
 from instantly.sync.run import DEFAULT_CONCURRENCY
 from instantly.sync.transfer import export_workspace
@@ -58,14 +59,7 @@ class Command(BaseCommand):
 
 
 def _one_connection(selector: str | None) -> ProviderConnection:
-    try:
-        connections = find_connections(selector, include_disabled=bool(selector))
-    except ProviderConnection.DoesNotExist as exc:
-        raise CommandError(str(exc))
-    if not connections:
-        raise CommandError(
-            "No Instantly connection: set INSTANTLY_API_KEY or add one in the admin."
-        )
+    connections = command_connections(selector, include_disabled=bool(selector))
     if len(connections) > 1:
         names = ", ".join(repr(c.name) for c in connections)
         raise CommandError(f"Several connections ({names}): choose one with --connection.")

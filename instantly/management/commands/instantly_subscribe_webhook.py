@@ -12,9 +12,9 @@ from typing import Any
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 
-from instantly.connections import find_connections, redact
+from instantly.connections import redact
 from instantly.errors import InstantlyError
-from instantly.models import ProviderConnection
+from instantly.management.selection import command_connections
 from instantly.subscriptions import SubscriptionNotFound, register_webhook, resume_webhook
 
 
@@ -27,14 +27,7 @@ class Command(BaseCommand):
         parser.add_argument("--resume", action="store_true", help="resume a disabled one")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        try:
-            connections = find_connections(options["connection"])
-        except ProviderConnection.DoesNotExist as exc:
-            raise CommandError(str(exc))
-        if not connections:
-            raise CommandError(
-                "No Instantly connection: set INSTANTLY_API_KEY or add one in the admin."
-            )
+        connections = command_connections(options["connection"])
         failed = []
         for connection in connections:
             try:

@@ -10,9 +10,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from instantly.connections import find_connections
 from instantly.errors import InstantlyError
-from instantly.models import ProviderConnection
+from instantly.management.selection import command_connections
 from instantly.sync.run import DEFAULT_CONCURRENCY, SyncAlreadyRunning, sync_workspace
 from instantly.sync.write import WorkspaceMismatchError
 
@@ -30,14 +29,7 @@ class Command(BaseCommand):
         parser.add_argument("--concurrency", type=int, default=DEFAULT_CONCURRENCY)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        try:
-            connections = find_connections(options["connection"])
-        except ProviderConnection.DoesNotExist as exc:
-            raise CommandError(str(exc))
-        if not connections:
-            raise CommandError(
-                "No Instantly connection: set INSTANTLY_API_KEY or add one in the admin."
-            )
+        connections = command_connections(options["connection"])
         failed = []
         for connection in connections:
             self.stdout.write(self.style.MIGRATE_HEADING(f"Syncing {connection.name}"))
