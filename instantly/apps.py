@@ -8,6 +8,8 @@ class InstantlyConfig(AppConfig):
     def ready(self):
         # Hooks into lower layers, which never import this one. (Imported here: an AppConfig
         # module must not import models before the registry is ready.)
-        from . import assignment
+        from . import assignment, monitoring
 
         assignment.register()
+        # Backlog and connection gauges at every scrape; processing lag in readiness.
+        monitoring.register()

@@ -10,7 +10,10 @@ import sys
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
+
+from salesbrain.logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -26,12 +29,24 @@ if not SECRET_KEY:
     if not (DEBUG or TESTING):
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
     SECRET_KEY = "dev-only-insecure-secret-key-change-me"  # noqa: S105 - DEBUG/tests only
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
-CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# Production = neither development nor a test run: the HTTPS settings below default on.
+PRODUCTION = not (DEBUG or TESTING)
+# The site's public host name (app.example.com): allowed host, trusted origin, the certificate
+# the proxy obtains, and the webhook URL registered with Instantly all derive from it.
+PUBLIC_HOST = env.str("PUBLIC_HOST", default="")
+ALLOWED_HOSTS = env.list(
+    "ALLOWED_HOSTS",
+    default=[PUBLIC_HOST] if PUBLIC_HOST else ["127.0.0.1", "localhost", "[::1]", "testserver"],
+)
+CSRF_TRUSTED_ORIGINS = env.list(
+    "CSRF_TRUSTED_ORIGINS", default=[f"https://{PUBLIC_HOST}"] if PUBLIC_HOST else []
+)
 
 INSTALLED_APPS = [
     # Our apps first: `accounts` overrides the `migrate` command (it must run as the owner role).
     "accounts",
+    # The project base: installs the per-connection query counter (salesbrain.apps).
+    "salesbrain.apps.SalesbrainConfig",
     "instantly",
     "campaigns",
     "messaging",
@@ -49,6 +64,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: request id, log context, metrics and the access line cover everything below.
+    "salesbrain.middleware.RequestObservabilityMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -144,7 +161,19 @@ STORAGES = {
     },
 }
 
-SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG and not TESTING)
+# --- HTTPS -------------------------------------------------------------------------------------
+# In production the site is served by a TLS-terminating proxy (Caddy in docker-compose.yml) that
+# sets X-Forwarded-Proto; Django trusts that header only when told it sits behind one, and the
+# app port must then be reachable through the proxy only.
+BEHIND_TLS_PROXY = env.bool("BEHIND_TLS_PROXY", default=PRODUCTION)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_TLS_PROXY else None
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=PRODUCTION)
+# Probes and Prometheus call the app directly over the internal network, in plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000 if PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=PRODUCTION)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=PRODUCTION)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=PRODUCTION)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
 # --- Celery -----------------------------------------------------------------------------------
@@ -169,6 +198,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 0, "socket_connect_timeout": 1}
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_TIMEZONE = TIME_ZONE
+# Worker lines go through LOGGING (JSON in production, with task and event ids), not Celery's.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE = {
     "instantly-sync-workspaces": {
         "task": "instantly.tasks.sync_all_workspaces",
@@ -178,6 +209,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "instantly.webhooks.tasks.sweep_webhook_events",
         "schedule": 30.0,
     },
+    "backup-database": {
+        "task": "salesbrain.tasks.backup_database",
+        "schedule": crontab(
+            hour=env.int("BACKUP_HOUR", default=3), minute=env.int("BACKUP_MINUTE", default=17)
+        ),
+    },
 }
 
 # --- Instantly --------------------------------------------------------------------------------
@@ -186,7 +223,12 @@ INSTANTLY_API_BASE_URL = env.url(
 ).geturl()
 INSTANTLY_API_KEY = env.str("INSTANTLY_API_KEY", default="")
 INSTANTLY_API_KEY_V1 = env.str("INSTANTLY_API_KEY_V1", default="")
-INSTANTLY_WEBHOOK_URL = env.str("INSTANTLY_WEBHOOK_URL", default="")
+# Where Instantly posts events; derived from PUBLIC_HOST unless set.
+INSTANTLY_WEBHOOK_PATH = "/webhooks/instantly/webhook"
+INSTANTLY_WEBHOOK_URL = env.str(
+    "INSTANTLY_WEBHOOK_URL",
+    default=f"https://{PUBLIC_HOST}{INSTANTLY_WEBHOOK_PATH}" if PUBLIC_HOST else "",
+)
 INSTANTLY_WEBHOOK_MAX_BODY_BYTES = 512 * 1024
 
 # Fernet keys that encrypt secrets at rest (connection API keys). The first key encrypts, all
@@ -271,11 +313,50 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
-}
+# --- Operations: logs, metrics, error tracking, backups ------------------------------------------
+# One JSON object per line in production (for a log collector), readable text in development.
+LOG_FORMAT = env.str("LOG_FORMAT", default="json" if PRODUCTION else "text")
+if LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured("LOG_FORMAT must be json or text.")
+LOGGING = logging_config(
+    json_lines=LOG_FORMAT == "json", level=env.str("LOG_LEVEL", default="INFO")
+)
+
+# /metrics answers `Authorization: Bearer <METRICS_TOKEN>`; unset, loopback callers only.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# A Celery worker in multiprocess mode serves its pool's counts here (0: not at all).
+METRICS_WORKER_HOST = env.str("METRICS_WORKER_HOST", default="127.0.0.1")
+METRICS_WORKER_PORT = env.int("METRICS_WORKER_PORT", default=0)
+# /readyz fails when the oldest unprocessed webhook event is older than this.
+READINESS_MAX_LAG_SECONDS = env.int("READINESS_MAX_LAG_SECONDS", default=600)
+
+# `manage.py backup` (and Celery beat, daily): encrypted pg_dump files in BACKUP_DIR, or in an
+# S3-compatible bucket when BACKUP_S3_BUCKET is set; the newest BACKUP_KEEP are kept.
+BACKUP_DIR = Path(env.str("BACKUP_DIR", default=str(VAR_DIR / "backups")))
+BACKUP_KEEP = env.int("BACKUP_KEEP", default=14)
+BACKUP_S3_BUCKET = env.str("BACKUP_S3_BUCKET", default="")
+BACKUP_S3_PREFIX = env.str("BACKUP_S3_PREFIX", default="salesbrain/")
+BACKUP_S3_ENDPOINT_URL = env.str("BACKUP_S3_ENDPOINT_URL", default="") or None
+BACKUP_S3_REGION = env.str("BACKUP_S3_REGION", default="") or None
+BACKUP_S3_ACCESS_KEY_ID = env.str("BACKUP_S3_ACCESS_KEY_ID", default="") or None
+BACKUP_S3_SECRET_ACCESS_KEY = env.str("BACKUP_S3_SECRET_ACCESS_KEY", default="") or None
+# Where pg_dump / pg_restore are, when the ones found automatically do not fit the server.
+PG_BIN_DIR = env.str("PG_BIN_DIR", default="")
+
+# Error tracking, last: it scrubs the secret values of every setting above from its events.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+SENTRY_ENVIRONMENT = env.str(
+    "SENTRY_ENVIRONMENT", default="production" if PRODUCTION else "development"
+)
+SENTRY_RELEASE = env.str("SENTRY_RELEASE", default="")
+SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0)
+if SENTRY_DSN and not TESTING:
+    from salesbrain.errortracking import init_sentry, scrub_literals
+
+    init_sentry(
+        dsn=SENTRY_DSN,
+        environment=SENTRY_ENVIRONMENT,
+        release=SENTRY_RELEASE,
+        traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE,
+        literals=scrub_literals(sys.modules[__name__]),
+    )

@@ -4,7 +4,13 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from salesbrain import views as operations
+
 urlpatterns = [
+    # Operations: Prometheus, liveness and readiness probes (no trailing slash, no redirect).
+    path("metrics", operations.metrics_view, name="metrics"),
+    path("healthz", operations.healthz, name="healthz"),
+    path("readyz", operations.readyz, name="readyz"),
     # Notifications moved from `accounts` to `messaging`; old console links keep working.
     path(
         "admin/accounts/notification/",

@@ -1,17 +1,14 @@
 """`GET /api/instantly/health`: is the database reachable, is the broker reachable.
 
 Public and unthrottled, with no authentication at all (a stale token must not turn a probe
-into a 401): load balancers and uptime monitors call it. It reports which dependency failed,
+into a 401): load balancers and uptime monitors call it (as they may call `/healthz` and
+`/readyz`, see `salesbrain.health`). It reports which dependency failed,
 never a credential or an address. 200 when all answer; 503, in the API's error format with the
 checks in `details`, when one does not.
 """
 
 from __future__ import annotations
 
-import time
-
-from django.conf import settings
-from django.db import connection
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
@@ -19,34 +16,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from salesbrain.api.errors import error_body
-from salesbrain.celery import app
-
-
-def _check_database() -> dict:
-    started = time.perf_counter()
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
-    except Exception as exc:  # noqa: BLE001 - a health check reports, it does not raise
-        return {"ok": False, "error": exc.__class__.__name__}
-    return {"ok": True, "latency_ms": round((time.perf_counter() - started) * 1000, 2)}
-
-
-def _check_broker() -> dict:
-    if not settings.CELERY_BROKER_URL:
-        return {"ok": True, "mode": "eager", "detail": "no broker configured; tasks run in-process"}
-    started = time.perf_counter()
-    try:
-        with app.connection_for_write() as conn:
-            conn.ensure_connection(max_retries=1, timeout=2)
-    except Exception as exc:  # noqa: BLE001
-        return {"ok": False, "mode": "broker", "error": exc.__class__.__name__}
-    return {
-        "ok": True,
-        "mode": "broker",
-        "latency_ms": round((time.perf_counter() - started) * 1000, 2),
-    }
+from salesbrain.health import check_broker as _check_broker
+from salesbrain.health import check_database as _check_database
 
 
 def run_checks() -> dict:

@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+from django.db.backends.signals import connection_created
+
+
+class SalesbrainConfig(AppConfig):
+    """The project base as an app: hooks that must be installed in every process."""
+
+    name = "salesbrain"
+    verbose_name = "Salesbrain"
+
+    def ready(self):
+        from . import dbmetrics
+
+        connection_created.connect(dbmetrics.install, dispatch_uid="sb_count_queries")
