@@ -7,4 +7,5 @@ COPY . .
 RUN SECRET_KEY=build-only SECRETS_ENCRYPTION_KEYS=YnVpbGQtb25seS1ub3QtYS1yZWFsLWtleS0wMDAwMDA= \
     DATABASE_URL=postgres://build@localhost/build python manage.py collectstatic --noinput
 EXPOSE 8000
-CMD ["gunicorn", "salesbrain.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3"]
+# Settings in gunicorn.conf.py (bind, workers, multiprocess metrics).
+CMD ["gunicorn", "salesbrain.wsgi"]

@@ -55,8 +55,10 @@ imports: venv
 test: lint imports
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# The worker's pool counts into var/prometheus-worker, served on 127.0.0.1:9808/metrics.
 worker: venv
-	$(VENV)/bin/celery -A salesbrain worker --loglevel=INFO
+	PROMETHEUS_MULTIPROC_DIR=$(CURDIR)/var/prometheus-worker METRICS_WORKER_PORT=9808 \
+	  $(VENV)/bin/celery -A salesbrain worker --loglevel=INFO
 
 beat: venv
 	$(VENV)/bin/celery -A salesbrain beat --loglevel=INFO

@@ -1,10 +1,11 @@
 """Error tracking with Sentry, when `SENTRY_DSN` is set, and what it must never receive.
 
-Every event passes `Scrubber.event` (`before_send`) before it leaves: API keys, webhook secrets, passwords,
-tokens, session ids, cookies, `Authorization` and every other request header not on a short
-list of harmless ones, request bodies (a webhook body is an email) and email bodies wherever
-they appear, and the literal values of the secrets in the settings. Local variables of stack
-frames are not sent at all: they hold keys and email bodies under names no rule can predict.
+Every event passes `Scrubber.event` (`before_send`) before it leaves: API keys, webhook
+secrets, passwords, tokens, session ids, cookies, `Authorization` and every other request header
+not on a short list of harmless ones, request bodies (a webhook body is an email) and email
+bodies wherever they appear, and the literal values of the secrets in the settings. Local
+variables of stack frames are not sent at all: they hold keys and email bodies under names no
+rule can predict.
 """
 
 from __future__ import annotations

@@ -21,6 +21,13 @@ VAR_DIR = BASE_DIR / "var"
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
+
+def env_flag(name: str, default: bool) -> bool:
+    """A boolean setting where an empty value (`NAME=` in .env) means "the default", never
+    False: a copied .env.example must not switch HTTPS off."""
+    return default if env.str(name, default="") == "" else env.bool(name)
+
+
 TESTING = "pytest" in sys.modules or (len(sys.argv) > 1 and sys.argv[1] == "test")
 
 DEBUG = env.bool("DEBUG", default=False)
@@ -165,15 +172,17 @@ STORAGES = {
 # In production the site is served by a TLS-terminating proxy (Caddy in docker-compose.yml) that
 # sets X-Forwarded-Proto; Django trusts that header only when told it sits behind one, and the
 # app port must then be reachable through the proxy only.
-BEHIND_TLS_PROXY = env.bool("BEHIND_TLS_PROXY", default=PRODUCTION)
+BEHIND_TLS_PROXY = env_flag("BEHIND_TLS_PROXY", PRODUCTION)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_TLS_PROXY else None
-SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=PRODUCTION)
+SECURE_SSL_REDIRECT = env_flag("SECURE_SSL_REDIRECT", PRODUCTION)
 # Probes and Prometheus call the app directly over the internal network, in plain HTTP.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
-SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000 if PRODUCTION else 0)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=PRODUCTION)
-SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=PRODUCTION)
-SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=PRODUCTION)
+SECURE_HSTS_SECONDS = int(
+    env.str("SECURE_HSTS_SECONDS", default="") or (31_536_000 if PRODUCTION else 0)
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_flag("SECURE_HSTS_INCLUDE_SUBDOMAINS", PRODUCTION)
+SECURE_HSTS_PRELOAD = env_flag("SECURE_HSTS_PRELOAD", PRODUCTION)
+SESSION_COOKIE_SECURE = env_flag("SESSION_COOKIE_SECURE", PRODUCTION)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
 # --- Celery -----------------------------------------------------------------------------------
@@ -315,7 +324,7 @@ SPECTACULAR_SETTINGS = {
 
 # --- Operations: logs, metrics, error tracking, backups ------------------------------------------
 # One JSON object per line in production (for a log collector), readable text in development.
-LOG_FORMAT = env.str("LOG_FORMAT", default="json" if PRODUCTION else "text")
+LOG_FORMAT = env.str("LOG_FORMAT", default="") or ("json" if PRODUCTION else "text")
 if LOG_FORMAT not in ("json", "text"):
     raise ImproperlyConfigured("LOG_FORMAT must be json or text.")
 LOGGING = logging_config(
@@ -345,8 +354,8 @@ PG_BIN_DIR = env.str("PG_BIN_DIR", default="")
 
 # Error tracking, last: it scrubs the secret values of every setting above from its events.
 SENTRY_DSN = env.str("SENTRY_DSN", default="")
-SENTRY_ENVIRONMENT = env.str(
-    "SENTRY_ENVIRONMENT", default="production" if PRODUCTION else "development"
+SENTRY_ENVIRONMENT = env.str("SENTRY_ENVIRONMENT", default="") or (
+    "production" if PRODUCTION else "development"
 )
 SENTRY_RELEASE = env.str("SENTRY_RELEASE", default="")
 SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0)

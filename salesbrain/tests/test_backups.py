@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.management import call_command
-from psycopg import sql
 from prometheus_client import REGISTRY
+from psycopg import sql
 
 from salesbrain import backups
 

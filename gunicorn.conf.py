@@ -1,0 +1,25 @@
+"""gunicorn's settings (read from the working directory): metrics across worker processes.
+
+With PROMETHEUS_MULTIPROC_DIR set, each worker writes its counts to files there and `/metrics`
+adds them up; the directory is emptied when the server starts and a worker that exits is
+marked dead. Logging is Django's (JSON lines in production): gunicorn's own access log is off,
+the request middleware writes one line per request with its ids.
+"""
+
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+workers = int(os.environ.get("GUNICORN_WORKERS", "3"))
+accesslog = None
+
+
+def on_starting(server):
+    from salesbrain.metrics import prepare_multiprocess_dir
+
+    prepare_multiprocess_dir()
+
+
+def child_exit(server, worker):
+    from salesbrain.metrics import process_exited
+
+    process_exited(worker.pid)
