@@ -19,12 +19,20 @@ _tally: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar(
 )
 
 
+# One counter child per source, looked up once: `labels()` costs more than the increment.
+_counters: dict[str, object] = {}
+
+
 def query_source() -> str:
     return logs.bound("view") or logs.bound("task") or "other"
 
 
 def count_query(execute, sql, params, many, context):
-    metrics.DB_QUERIES.labels(source=query_source()).inc()
+    source = query_source()
+    counter = _counters.get(source)
+    if counter is None:
+        counter = _counters[source] = metrics.DB_QUERIES.labels(source=source)
+    counter.inc()
     tally = _tally.get()
     if tally is not None:
         tally[0] += 1
