@@ -100,6 +100,7 @@ def prepare_environment() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "salesbrain.settings")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     os.environ["DEBUG"] = "0"  # Django would keep every query in memory
+    os.environ["SECURE_SSL_REDIRECT"] = "0"  # in-process plain HTTP, no TLS proxy
     os.environ.setdefault("SECRET_KEY", "bench-only-" + uuid.uuid4().hex)
     if not os.environ.get("SECRETS_ENCRYPTION_KEYS"):
         from cryptography.fernet import Fernet

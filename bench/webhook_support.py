@@ -34,6 +34,8 @@ def bench_environment(database_url: str, **extra: str) -> dict[str, str]:
             "DEBUG": "0",
             "LOG_LEVEL": env.get("LOG_LEVEL", "WARNING"),
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            # Plain HTTP on loopback, no TLS proxy: production's HTTPS redirect stays off.
+            "SECURE_SSL_REDIRECT": "0",
             "PYTHONPATH": str(ROOT),
             **extra,
         }

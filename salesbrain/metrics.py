@@ -25,12 +25,19 @@ from prometheus_client import (
     CollectorRegistry,
     Counter,
     Histogram,
+    disable_created_metrics,
     generate_latest,
     multiprocess,
 )
 from prometheus_client.core import GaugeMetricFamily, Metric
 
 logger = logging.getLogger(__name__)
+
+# `*_created` series double the output and nothing here reads them.
+disable_created_metrics()
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    # Metrics open their files as they are defined, below: the directory must exist first.
+    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
 
 # Seconds; from a fast page to a slow export, and Instantly's slowest full syncs.
 REQUEST_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
@@ -110,6 +117,13 @@ BACKUPS = Counter(
     "Database backups attempted, by outcome (ok, failed).",
     ["outcome"],
 )
+
+# Series of a known set of labels exist from the start, at 0: an alert on `increase()` sees
+# the first one, and a scrape lists every name.
+for _outcome in DELIVERY_OUTCOMES:
+    WEBHOOK_DELIVERIES.labels(outcome=_outcome)
+for _outcome in ("ok", "failed"):
+    BACKUPS.labels(outcome=_outcome)
 
 # --- values computed when Prometheus scrapes -----------------------------------------------------
 
