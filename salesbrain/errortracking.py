@@ -14,6 +14,8 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from salesbrain import logs
+
 FILTERED = "[Filtered]"
 
 # A key whose value is secret or is an email's content (Instantly's `reply_text`, `email_html`,
@@ -123,6 +125,10 @@ def scrub_literals(settings_module: Any) -> list[str]:
 
 def make_before_send(scrubber: Scrubber):
     def before_send(event, hint):
+        # The log context's ids (request, user, organization, task, event, sync) as tags: the
+        # way from a Sentry issue to the log lines around it. Runs where the error happened.
+        ids = {key: str(value) for key, value in logs.current_context().items()}
+        event["tags"] = {**ids, **(event.get("tags") or {})}
         return scrubber.event(event)
 
     return before_send

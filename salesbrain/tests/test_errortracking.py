@@ -85,7 +85,7 @@ def test_an_error_reaches_sentry_without_any_secret(sentry):
     sent = "\n".join(sentry.envelopes)
     assert "RuntimeError" in sent, "the error itself must reach Sentry"
     assert "salesbrain@test" in sent and '"environment":"test"' in sent
-    assert "req-sentry-1" in sent  # the request id, to find the log lines
+    assert '"request_id":"req-sentry-1"' in sent  # a tag, to find the log lines
     for secret in (API_KEY, WEBHOOK_SECRET, SESSION_ID, CSRF_TOKEN, BEARER, EMAIL_BODY):
         assert secret not in sent, secret
     assert SETTINGS_KEY not in sent
