@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from instantly.views.status import operator_status
 from salesbrain import views as operations
 
 urlpatterns = [
@@ -16,6 +17,8 @@ urlpatterns = [
         "admin/accounts/notification/",
         RedirectView.as_view(url="/admin/messaging/notification/", query_string=True),
     ),
+    # The operator status page, inside the console.
+    path("admin/status/", admin.site.admin_view(operator_status), name="operator-status"),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     # The API: /api/v1/, the original /api/instantly/ paths, /api/schema/, /api/docs/.
