@@ -2,7 +2,8 @@
 
 Registered by `InstantlyConfig.ready()` with the project base's hooks (`salesbrain.metrics.
 on_scrape`, `salesbrain.health.register_readiness_check`), which import no app: the base never
-knows these tables. Every query here is bounded by an index, since it runs at every scrape.
+knows these tables. The numbers are the status page's (`instantly.status`), so the page, the
+gauges and the probe never disagree.
 """
 
 from __future__ import annotations
@@ -10,53 +11,32 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
-from django.db.models import Count, Min
-from django.utils import timezone
 
-from accounts.tenancy import staff_scope
-from instantly.models import ProviderConnection, WebhookEvent
+from instantly import status
+from instantly.models import ProviderConnection
 from salesbrain import metrics
-
-WAITING = (WebhookEvent.Status.PENDING, WebhookEvent.Status.PROCESSING)
-# How far back "last delivery" looks: bounded, so a silent connection costs one short scan.
-LAST_DELIVERY_WINDOW = dt.timedelta(days=7)
 
 
 def backlog(now: dt.datetime | None = None) -> metrics.Backlog:
-    now = now or timezone.now()
-    with staff_scope():
-        events = WebhookEvent.objects.unscoped()
-        waiting = events.filter(status__in=WAITING).aggregate(
-            n=Count("id"), oldest=Min("received_at")
-        )
-        failed = events.filter(status=WebhookEvent.Status.FAILED).count()
-    oldest = waiting["oldest"]
-    lag = max((now - oldest).total_seconds(), 0.0) if oldest else 0.0
-    return metrics.Backlog(pending=waiting["n"], oldest_pending_seconds=lag, failed=failed)
+    current = status.processing_state(now)
+    return metrics.Backlog(
+        pending=current.pending + current.processing,
+        oldest_pending_seconds=current.lag_seconds,
+        failed=current.failed,
+    )
 
 
 def connection_states(now: dt.datetime | None = None) -> list[metrics.ConnectionState]:
-    now = now or timezone.now()
-    states = []
-    with staff_scope():
-        for connection in ProviderConnection.objects.unscoped().order_by("name"):
-            last = (
-                WebhookEvent.objects.unscoped()
-                .filter(connection=connection, received_at__gte=now - LAST_DELIVERY_WINDOW)
-                .order_by("-received_at")
-                .values_list("received_at", flat=True)
-                .first()
-            )
-            states.append(
-                metrics.ConnectionState(
-                    name=connection.name,
-                    up=connection.status == ProviderConnection.Status.ACTIVE,
-                    last_sync_timestamp=_timestamp(connection.last_synced_at),
-                    last_delivery_timestamp=_timestamp(last),
-                    subscription_disabled=False,
-                )
-            )
-    return states
+    return [
+        metrics.ConnectionState(
+            name=state.connection.name,
+            up=state.connection.status == ProviderConnection.Status.ACTIVE,
+            last_sync_timestamp=_timestamp(state.connection.last_synced_at),
+            last_delivery_timestamp=_timestamp(state.last_delivery_at),
+            subscription_disabled=False,
+        )
+        for state in status.connection_states(now)
+    ]
 
 
 def processing_lag_check() -> dict:

@@ -7,7 +7,6 @@ spans every organization and the shared workspace). The view only renders what t
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Min
@@ -50,13 +49,13 @@ def processing_state(now: dt.datetime | None = None) -> Processing:
     now = now or timezone.now()
     with staff_scope():
         events = WebhookEvent.objects.unscoped()
-        rows = (
+        rows = list(
             events.filter(status__in=[*WAITING, Status.FAILED])
             .values("event_type", "status")
             .annotate(n=Count("id"))
         )
         oldest = events.filter(status__in=WAITING).aggregate(at=Min("received_at"))["at"]
-    by_type: dict[str, TypeBacklog] = defaultdict(lambda: TypeBacklog(""))
+    by_type: dict[str, TypeBacklog] = {}
     for row in rows:
         backlog = by_type.setdefault(row["event_type"], TypeBacklog(row["event_type"]))
         setattr(backlog, row["status"], row["n"])
