@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import time
 from dataclasses import dataclass, field
 
 from django.db.models import Q
@@ -21,7 +22,8 @@ from django.utils import timezone
 
 from accounts.tenancy import staff_scope
 from instantly.models import Alert, WebhookEvent
-from salesbrain import bulk
+from salesbrain import bulk, metrics
+from salesbrain.logs import log_context
 
 from .apply import Batch, Outcome, StoredEvent
 
@@ -168,6 +170,7 @@ def process_claimed(events: list[ClaimedEvent], *, now: dt.datetime) -> BatchRep
     report = BatchReport()
     if not events:
         return report
+    started = time.monotonic()
     try:
         batch = Batch(events, now)
         with staff_scope():
@@ -179,21 +182,32 @@ def process_claimed(events: list[ClaimedEvent], *, now: dt.datetime) -> BatchRep
             _finish(outcomes, now)
     except Exception as exc:  # noqa: BLE001 - whatever broke, isolate it and retry later
         if len(events) > 1:
-            logger.warning("webhook batch of %s failed (%r); retrying one by one", len(events), exc)
+            logger.warning(
+                "webhook batch of %s failed (%r); retrying one by one",
+                len(events),
+                exc,
+                extra={"event_ids": [event.id for event in events]},
+            )
             for event in events:
                 report.add(process_claimed([event], now=now))
             return report
-        return _record_failure(events[0], exc, now)
+        with log_context(event_id=events[0].id):
+            return _record_failure(events[0], exc, now)
+    metrics.EVENT_BATCH_SECONDS.observe(time.monotonic() - started)
+    done = timezone.now()
     for event in events:
         outcome = outcomes[event.id]
-        logger.info(
-            "webhook event %s %s (%s): %s%s",
-            event.id,
-            outcome.event_type,
-            event.payload.get("event_type"),
-            outcome.status,
-            f" - {outcome.detail}" if outcome.detail else "",
-        )
+        metrics.EVENTS_PROCESSED.labels(outcome.event_type, outcome.status).inc()
+        metrics.EVENT_LAG_SECONDS.observe(max((done - event.received_at).total_seconds(), 0.0))
+        with log_context(event_id=event.id):
+            logger.info(
+                "webhook event %s %s (%s): %s%s",
+                event.id,
+                outcome.event_type,
+                event.payload.get("event_type"),
+                outcome.status,
+                f" - {outcome.detail}" if outcome.detail else "",
+            )
         if outcome.status == Status.IGNORED:
             report.ignored += 1
         else:
@@ -249,6 +263,7 @@ def _record_failure(event: ClaimedEvent, exc: Exception, now: dt.datetime) -> Ba
                     }
                 ],
             )
+    metrics.EVENTS_PROCESSED.labels(event.event_type, "failed" if final else "retrying").inc()
     if final:
         logger.error("webhook event %s failed for good: %s", event.id, error)
         report.failed += 1

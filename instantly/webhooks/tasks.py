@@ -19,6 +19,8 @@ from collections.abc import Callable, Iterable
 from celery import shared_task
 from django.utils.dateparse import parse_datetime
 
+from salesbrain.logs import log_context
+
 from . import queue
 
 logger = logging.getLogger("instantly.webhooks")
@@ -32,8 +34,9 @@ def process_webhook_event(event_id: int) -> dict:
     """Process one delivery, and with it pending deliveries that arrived after it (a burst
     drains in batches; the tasks of events already taken find nothing to claim and return at
     once)."""
-    report = queue.process_events([event_id], more=queue.BATCH_SIZE - 1, after=event_id)
-    schedule_retries(report.retries)
+    with log_context(event_id=event_id):  # each event's own lines bind their own id
+        report = queue.process_events([event_id], more=queue.BATCH_SIZE - 1, after=event_id)
+        schedule_retries(report.retries)
     return _summary(report)
 
 

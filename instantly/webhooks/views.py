@@ -19,9 +19,12 @@ from django.db import DatabaseError
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from instantly.models import WebhookEvent
+from salesbrain import metrics
+
 from . import within_staff_scope
 from .auth import WebhookUnauthorized, authenticate_delivery
-from .ingest import store_delivery
+from .ingest import StoredDelivery, store_delivery
 from .tasks import enqueue_event
 
 logger = logging.getLogger("instantly.webhooks")
@@ -31,14 +34,29 @@ class BadPayload(ValueError):
     """The body is not a JSON object."""
 
 
-def _error(status: int, message: str, **headers: str) -> JsonResponse:
-    return JsonResponse({"error": message}, status=status, headers=headers or None)
+class Answer(JsonResponse):
+    """The receiver's answer, and what it did with the delivery (the metric's `outcome`)."""
+
+    def __init__(self, outcome: str, body: dict[str, Any], status: int = 200, **headers: str):
+        super().__init__(body, status=status, headers=headers or None)
+        self.outcome = outcome
+
+
+def _error(outcome: str, status: int, message: str, **headers: str) -> Answer:
+    return Answer(outcome, {"error": message}, status, **headers)
 
 
 @csrf_exempt
 def instantly_webhook(request: HttpRequest) -> JsonResponse:
+    answer = _answer(request)
+    # Counted once the transaction is over: a delivery whose commit failed is `failed`.
+    metrics.WEBHOOK_DELIVERIES.labels(outcome=answer.outcome).inc()
+    return answer
+
+
+def _answer(request: HttpRequest) -> Answer:
     if request.method != "POST":
-        return _error(405, "method not allowed", Allow="POST")
+        return _error("rejected", 405, "method not allowed", Allow="POST")
     try:
         # One transaction identifies the connection and stores the delivery: on a busy server
         # database round trips are most of what a delivery costs.
@@ -46,36 +64,52 @@ def instantly_webhook(request: HttpRequest) -> JsonResponse:
             return _receive(request)
     except DatabaseError:
         logger.exception("could not store a webhook delivery")
-        return _error(503, "could not store the delivery, try again")
+        return _error("failed", 503, "could not store the delivery, try again")
 
 
-def _receive(request: HttpRequest) -> JsonResponse:
+def _receive(request: HttpRequest) -> Answer:
     try:
         connection = authenticate_delivery(request)
     except WebhookUnauthorized:
-        return _error(401, "missing or wrong webhook secret")
+        return _error("unauthorized", 401, "missing or wrong webhook secret")
 
     limit = settings.INSTANTLY_WEBHOOK_MAX_BODY_BYTES
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
-        return _error(400, "invalid Content-Length")
+        return _error("rejected", 400, "invalid Content-Length")
     if declared > limit:
-        return _error(413, f"body larger than {limit} bytes")
+        return _error("rejected", 413, f"body larger than {limit} bytes")
     # Read the stream ourselves (never request.body): at most one byte past the limit.
     body = request.read(limit + 1)
     if len(body) > limit:
-        return _error(413, f"body larger than {limit} bytes")
+        return _error("rejected", 413, f"body larger than {limit} bytes")
 
     try:
         payload = parse_payload(body)
     except BadPayload as exc:
-        return _error(400, str(exc))
+        return _error("rejected", 400, str(exc))
 
     stored = store_delivery(connection, payload, enqueue=enqueue_event)
-    return JsonResponse(
-        {"ok": True, "id": stored.event_id, "status": stored.status, "duplicate": stored.duplicate}
+    outcome = _outcome(stored)
+    # The receipt line: with the request id (log context) and the event id, it joins this
+    # request to the worker's processing lines.
+    logger.info(
+        "webhook delivery %s: %s",
+        stored.event_id or "-",
+        outcome,
+        extra={"event_id": stored.event_id, "connection_id": str(connection.pk)},
     )
+    return Answer(
+        outcome,
+        {"ok": True, "id": stored.event_id, "status": stored.status, "duplicate": stored.duplicate},
+    )
+
+
+def _outcome(stored: StoredDelivery) -> str:
+    if stored.duplicate:
+        return "duplicate"
+    return "ignored" if stored.status == WebhookEvent.Status.IGNORED else "stored"
 
 
 def parse_payload(body: bytes) -> dict[str, Any]:
