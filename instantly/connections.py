@@ -34,6 +34,7 @@ from instantly.errors import (
 )
 from instantly.limiter import RateLimit, limiter_from_url
 from instantly.models import Alert, ProviderConnection
+from salesbrain import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -189,7 +190,13 @@ def client_for(connection: ProviderConnection, **options: Any) -> InstantlyClien
     options.setdefault("base_url", settings.INSTANTLY_API_BASE_URL)
     options.setdefault("limiter", limiter_from_url(_limiter_url(), CLIENT_RATE_LIMITS))
     options.setdefault("workspace_key", connection.workspace_id or f"connection-{connection.pk}")
+    options.setdefault("on_answer", count_answer)
     return InstantlyClient(connection.api_key, **options)
+
+
+def count_answer(endpoint: str, status: str) -> None:
+    """`salesbrain_instantly_requests_total{endpoint,status}`: every answer, 429s included."""
+    metrics.INSTANTLY_REQUESTS.labels(endpoint, status).inc()
 
 
 @contextmanager

@@ -24,6 +24,13 @@ def secret_digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+class SubscriptionState(models.TextChoices):
+    UNKNOWN = "unknown", "Not checked"
+    ACTIVE = "active", "Active"
+    DISABLED = "disabled", "Disabled by Instantly"
+    MISSING = "missing", "Gone at Instantly"
+
+
 class ProviderConnection(TenantModel):
     """One Instantly workspace Salesbrain mirrors.
 
@@ -49,6 +56,12 @@ class ProviderConnection(TenantModel):
     webhook_secret_encrypted = models.TextField(editable=False)
     webhook_secret_digest = models.CharField(max_length=64, unique=True, editable=False)
     webhook_subscription_id = models.CharField(max_length=64, blank=True)
+    # What Instantly last said about that subscription (checked by every sync): Instantly
+    # disables one after failed deliveries, and then no event arrives until it is resumed.
+    webhook_subscription_state = models.CharField(
+        max_length=16, choices=SubscriptionState.choices, default=SubscriptionState.UNKNOWN
+    )
+    webhook_checked_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
     last_synced_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
@@ -203,3 +216,35 @@ class Alert(TenantModel):
 
     def __str__(self) -> str:
         return self.title
+
+
+class SyncRun(TenantModel):
+    """One sync of one connection: when, how it ended, what it cost (requests, and the 429s
+    Instantly answered). Its id is the `sync_id` of the sync's log lines."""
+
+    class Outcome(models.TextChoices):
+        RUNNING = "running", "Running"
+        OK = "ok", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    connection = models.ForeignKey(
+        ProviderConnection, on_delete=models.CASCADE, related_name="sync_runs"
+    )
+    full = models.BooleanField(default=False)
+    started_at = models.DateTimeField(default=timezone.now, db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.RUNNING)
+    requests = models.PositiveIntegerField(default=0)
+    throttled = models.PositiveIntegerField(default=0, help_text="Requests answered 429.")
+    duration_seconds = models.FloatField(null=True, blank=True)
+    counts = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [
+            models.Index(fields=["connection", "-started_at"], name="syncrun_connection_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"Sync #{self.pk} of {self.connection_id} ({self.outcome})"

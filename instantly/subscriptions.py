@@ -12,12 +12,13 @@ import logging
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.utils import timezone
 
 from accounts.tenancy import staff_scope
 from instantly.client import InstantlyClient
 from instantly.connections import using_client
 from instantly.errors import InstantlyNotFoundError
-from instantly.models import ProviderConnection
+from instantly.models import ProviderConnection, SubscriptionState
 from instantly.schemas import Webhook
 from instantly.webhooks.auth import SECRET_HEADER
 
@@ -65,7 +66,7 @@ def register_webhook(
             )
         elif webhook.status == DISABLED:
             webhook = api.resume_webhook(webhook.id) or webhook
-    _store_subscription_id(connection, webhook.id)
+    _store_subscription(connection, webhook.id, SubscriptionState.ACTIVE)
     return webhook
 
 
@@ -82,12 +83,13 @@ def resume_webhook(
         try:
             webhook = api.resume_webhook(connection.webhook_subscription_id)
         except InstantlyNotFoundError:
-            _store_subscription_id(connection, "")
+            _store_subscription(connection, "", SubscriptionState.MISSING)
             raise SubscriptionNotFound(
                 f"{connection.name}: the webhook subscription no longer exists at Instantly; "
                 "register it again"
             ) from None
     logger.info("resumed webhook subscription %s", connection.webhook_subscription_id)
+    _store_subscription(connection, connection.webhook_subscription_id, SubscriptionState.ACTIVE)
     return webhook
 
 
@@ -101,11 +103,37 @@ def _same_url(a: str | None, b: str) -> bool:
     return bool(a) and a.rstrip("/") == b.rstrip("/")
 
 
-def _store_subscription_id(connection: ProviderConnection, subscription_id: str) -> None:
-    if connection.webhook_subscription_id == subscription_id:
-        return
+def check_subscription(
+    connection: ProviderConnection, *, client: InstantlyClient | None = None
+) -> str:
+    """Ask Instantly what became of the connection's subscription (active, disabled after
+    failed deliveries, or gone); store the answer and return it. Every sync calls this."""
+    if not connection.webhook_subscription_id:
+        return connection.webhook_subscription_state
+    with using_client(connection, client) as api:
+        webhooks = api.list_webhooks()
+    found = next((w for w in webhooks if w.id == connection.webhook_subscription_id), None)
+    if found is None:
+        state = SubscriptionState.MISSING
+    elif found.status == DISABLED:
+        state = SubscriptionState.DISABLED
+    else:
+        state = SubscriptionState.ACTIVE
+    if state != SubscriptionState.ACTIVE:
+        logger.warning(
+            "webhook subscription %s of %s: %s", found.id if found else "-", connection.name, state
+        )
+    _store_subscription(connection, connection.webhook_subscription_id, state)
+    return state
+
+
+def _store_subscription(connection: ProviderConnection, subscription_id: str, state: str) -> None:
     connection.webhook_subscription_id = subscription_id
+    connection.webhook_subscription_state = state
+    connection.webhook_checked_at = timezone.now()
     with staff_scope():
         ProviderConnection.objects.unscoped().filter(pk=connection.pk).update(
-            webhook_subscription_id=subscription_id
+            webhook_subscription_id=subscription_id,
+            webhook_subscription_state=state,
+            webhook_checked_at=connection.webhook_checked_at,
         )

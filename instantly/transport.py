@@ -5,18 +5,21 @@ request goes through the workspace rate limiter, is retried on 429 / 502 / 503 /
 errors (Retry-After honoured, else exponential backoff with full jitter, bounded in attempts and
 total wait), and fails with a typed `InstantlyError`. Cursor-paginated listings are walked page
 by page and answers parsed into `schemas` models. The API key is never logged: log lines carry
-method, path, status and elapsed time only. `client.InstantlyClient` adds one method per
-endpoint on top.
+method, path, status and elapsed time only; each answer is reported to `on_answer` by endpoint
+template and status (`connections.client_for` counts them in the metrics).
+`client.InstantlyClient` adds one method per endpoint on top.
 """
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import email.utils
 import hashlib
 import logging
 import math
 import random
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -112,6 +115,7 @@ class InstantlyTransport:
         clock: Callable[[], float] = time.time,
         jitter: Callable[[], float] = random.random,
         user_agent: str = DEFAULT_USER_AGENT,
+        on_answer: Callable[[str, str], None] | None = None,
     ) -> None:
         if not api_key:
             raise ValueError("an Instantly API key is required")
@@ -135,8 +139,11 @@ class InstantlyTransport:
         self._clock = clock
         self._jitter = jitter
         self.user_agent = user_agent
-        # HTTP attempts made (retries included), for benchmarks and tests.
+        # HTTP attempts made (retries included), for benchmarks and tests; and how each was
+        # answered (status code, or `error` when none came), so a sync can say its 429s.
         self.request_count = 0
+        self.answers: collections.Counter[str] = collections.Counter()
+        self.on_answer = on_answer
         self._count_lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -237,6 +244,7 @@ class InstantlyTransport:
             requests.Timeout,
             requests.exceptions.ChunkedEncodingError,
         ) as exc:
+            self._count_answer(log_path, "error")
             elapsed_ms = (time.monotonic() - started) * 1000
             logger.warning(
                 "instantly %s %s -> %s after %.0f ms",
@@ -252,6 +260,7 @@ class InstantlyTransport:
             ) from None
         elapsed_ms = (time.monotonic() - started) * 1000
         status = response.status_code
+        self._count_answer(log_path, str(status))
         logger.log(
             logging.DEBUG if status < 400 else logging.WARNING,
             "instantly %s %s -> %d in %.0f ms",
@@ -264,6 +273,12 @@ class InstantlyTransport:
             retry_after = parse_retry_after(response.headers.get("Retry-After"), self._clock())
             raise error_for_status(status, _redact(response.text, secrets), retry_after=retry_after)
         return _decode(response, method, log_path, secrets)
+
+    def _count_answer(self, log_path: str, status: str) -> None:
+        with self._count_lock:
+            self.answers[status] += 1
+        if self.on_answer is not None:
+            self.on_answer(endpoint_template(log_path), status)
 
     def _wait_before_retry(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
@@ -334,6 +349,18 @@ class InstantlyTransport:
 
 
 # --- helpers ---------------------------------------------------------------------------------
+
+
+# A path segment that is a word of the API (campaigns, analytics, resume) rather than an id
+# (a UUID, a number, an e-mail address, percent-encoded or not).
+_API_WORD = re.compile(r"^([a-z][a-z_-]{0,39}|v\d)$")
+
+
+def endpoint_template(log_path: str) -> str:
+    """`/api/v2/campaigns/0195.../analytics` -> `/api/v2/campaigns/{id}/analytics`: a metric
+    label counts endpoints, not the objects they were called for."""
+    segments = log_path.split("?", 1)[0].split("/")
+    return "/".join(s if not s or _API_WORD.match(s) else "{id}" for s in segments)
 
 
 def _redact(text: str, secrets: Sequence[str]) -> str:

@@ -8,6 +8,7 @@ one connection at once.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import time
 import zlib
@@ -17,12 +18,17 @@ from contextlib import contextmanager
 from typing import Any
 
 from django.db import connection as db_connection
+from django.utils import timezone
 
+from accounts.tenancy import staff_scope
 from instantly.client import ACCOUNT_ANALYTICS_MAX_EMAILS, InstantlyClient
 from instantly.connections import client_for, record_failure, record_success
 from instantly.errors import InstantlyError
-from instantly.models import ProviderConnection
+from instantly.models import ProviderConnection, SyncRun
+from instantly.subscriptions import check_subscription
+from salesbrain import metrics
 from salesbrain.bulk import chunks
+from salesbrain.logs import log_context
 
 from .fetch import (
     ANALYTICS_IDS_PER_CALL,
@@ -71,26 +77,72 @@ def sync_workspace(
     own_client = client is None
     client = client if client is not None else client_for(connection)
     requests_before = client.request_count
+    throttled_before = client.answers["429"]
     started = time.monotonic()
+    run: SyncRun | None = None
+    error = ""
     try:
         with exclusive(connection):
-            _sync(connection, client, result, full=full, say=say, concurrency=concurrency)
+            run = _start_run(connection, full=full)
+            with log_context(sync_id=run.pk, connection_id=str(connection.pk)):
+                _sync(connection, client, result, full=full, say=say, concurrency=concurrency)
+                _check_subscription(connection, client)
     except (InstantlyError, WorkspaceMismatchError) as exc:
-        record_failure(connection, exc)
+        error = record_failure(connection, exc)
+        raise
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {exc}"
         raise
     finally:
         result.requests = client.request_count - requests_before
         result.duration = time.monotonic() - started
         if own_client:
             client.close()
+        if run is not None:
+            _finish_run(run, connection, result, client.answers["429"] - throttled_before, error)
     record_success(connection, synced=True)
-    logger.info(
-        "synced Instantly workspace %s for connection %s: %s",
-        result.workspace_id,
-        connection.pk,
-        result.counts,
-    )
+    with log_context(sync_id=run.pk, connection_id=str(connection.pk)):
+        logger.info(
+            "synced Instantly workspace %s for connection %s: %s",
+            result.workspace_id,
+            connection.pk,
+            result.counts,
+        )
     return result
+
+
+def _start_run(connection: ProviderConnection, *, full: bool) -> SyncRun:
+    with staff_scope():
+        return SyncRun.objects.unscoped().create(
+            organization_id=connection.organization_id, connection=connection, full=full
+        )
+
+
+def _finish_run(
+    run: SyncRun, connection: ProviderConnection, result: SyncResult, throttled: int, error: str
+) -> None:
+    """Write down how the run ended, and count it (`salesbrain_sync_duration_seconds`)."""
+    outcome = SyncRun.Outcome.FAILED if error else SyncRun.Outcome.OK
+    with staff_scope():
+        SyncRun.objects.unscoped().filter(pk=run.pk).update(
+            finished_at=timezone.now(),
+            outcome=outcome,
+            requests=result.requests,
+            throttled=throttled,
+            duration_seconds=round(result.duration, 3),
+            counts=result.counts,
+            error=error[:2000],
+        )
+    metrics.SYNC_SECONDS.labels(connection.name).observe(result.duration)
+    metrics.SYNCS.labels(connection.name, outcome).inc()
+
+
+def _check_subscription(connection: ProviderConnection, client: InstantlyClient) -> None:
+    """Is Instantly still delivering? A failed check is logged, never fails the sync."""
+    try:
+        check_subscription(connection, client=client)
+    except InstantlyError as exc:
+        logger.warning("could not check the webhook subscription of %s: %s", connection.name, exc)
 
 
 def _sync(
@@ -117,7 +169,7 @@ def _sync(
     mailbox_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="instantly-mailboxes")
     pool = ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="instantly-sync")
     try:
-        listing = mailbox_thread.submit(list_accounts, client)
+        listing = _submit(mailbox_thread, list_accounts, client)
         # Page by page: each page's totals, then that page's figures go to the pool at once.
         stored = writer.stored_totals()
         since = figures_since(connection, full=full)
@@ -128,14 +180,14 @@ def _sync(
             totals.update(page_totals)
             for iid in figures_to_fetch(stored, page_totals, full=full):
                 if iid not in figure_jobs:  # a page boundary may repeat a campaign
-                    figure_jobs[iid] = pool.submit(fetch_campaign_figures, client, iid, since)
+                    figure_jobs[iid] = _submit(pool, fetch_campaign_figures, client, iid, since)
         campaigns = dedupe(campaigns, key=lambda campaign: campaign.id)
         wanted = len(figure_jobs)
         say(f"analytics: totals for {len(totals)} campaign(s), figures to fetch for {wanted}")
         accounts = listing.result()
         del listing  # the future would keep the list alive
         mailbox_jobs = [
-            mailbox_thread.submit(client.get_account_daily_analytics, chunk, start_date=since)
+            _submit(mailbox_thread, client.get_account_daily_analytics, chunk, start_date=since)
             for chunk in chunks([a.email for a in accounts], ACCOUNT_ANALYTICS_MAX_EMAILS)
         ]
 
@@ -166,6 +218,12 @@ def _sync(
         for executor in (pool, mailbox_thread):
             executor.shutdown(wait=True, cancel_futures=True)
     say(f"analytics: {result.figures_fetched} campaign(s); mailbox days: {result.account_daily}")
+
+
+def _submit(executor: ThreadPoolExecutor, fn, *args, **kwargs) -> Future:
+    """Run `fn` in a pool thread under a copy of this thread's log context, so the fetchers'
+    lines carry the sync's id too."""
+    return executor.submit(contextvars.copy_context().run, fn, *args, **kwargs)
 
 
 def _results_as_done(jobs: list[Future]) -> Iterator[Any]:
