@@ -25,7 +25,7 @@ from .admin_forms import KEY_FIELDS, ProviderConnectionForm
 from .checks import check_connection
 from .connections import explain_error, redact
 from .errors import InstantlyError
-from .models import Alert, ProviderConnection, WebhookEvent
+from .models import Alert, ProviderConnection, SubscriptionState, SyncRun, WebhookEvent
 from .subscriptions import SubscriptionNotFound, register_webhook, resume_webhook
 from .sync.run import SyncAlreadyRunning, sync_workspace
 from .sync.write import WorkspaceMismatchError
@@ -44,6 +44,17 @@ EVENT_TONES = {
     WebhookEvent.Status.PROCESSED: "good",
     WebhookEvent.Status.IGNORED: "idle",
     WebhookEvent.Status.FAILED: "bad",
+}
+SUBSCRIPTION_TONES = {
+    SubscriptionState.UNKNOWN: "idle",
+    SubscriptionState.ACTIVE: "good",
+    SubscriptionState.DISABLED: "bad",
+    SubscriptionState.MISSING: "bad",
+}
+SYNC_TONES = {
+    SyncRun.Outcome.RUNNING: "idle",
+    SyncRun.Outcome.OK: "good",
+    SyncRun.Outcome.FAILED: "bad",
 }
 SEVERITY_TONES = {
     Alert.Severity.INFO: "idle",
@@ -83,6 +94,8 @@ class ProviderConnectionAdmin(admin.ModelAdmin):
     readonly_fields = [
         "api_key_hint",
         "webhook_subscription_id",
+        "webhook_subscription_state",
+        "webhook_checked_at",
         "last_synced_at",
         "last_error",
         "created_at",
@@ -124,6 +137,8 @@ class ProviderConnectionAdmin(admin.ModelAdmin):
                 {
                     "fields": [
                         "webhook_subscription_id",
+                        "webhook_subscription_state",
+                        "webhook_checked_at",
                         "last_synced_at",
                         "last_error",
                         "created_at",
@@ -142,11 +157,14 @@ class ProviderConnectionAdmin(admin.ModelAdmin):
         # The last four characters only: enough to tell two keys apart, useless to an attacker.
         return f"…{obj.api_key_last4}" if obj and obj.api_key_last4 else "-"
 
-    @admin.display(description="Webhook", ordering="webhook_subscription_id")
+    @admin.display(description="Webhook", ordering="webhook_subscription_state")
     def webhook_state(self, obj):
-        if obj.webhook_subscription_id:
+        if not obj.webhook_subscription_id:
+            return badge("not registered", "warn")
+        state = obj.webhook_subscription_state
+        if state == SubscriptionState.UNKNOWN:
             return badge("subscribed", "good")
-        return badge("not registered", "warn")
+        return badge(obj.get_webhook_subscription_state_display(), SUBSCRIPTION_TONES[state])
 
     @admin.display(description="Last error")
     def last_error_short(self, obj):
@@ -367,6 +385,33 @@ class AlertAdmin(admin.ModelAdmin):
         # Already-resolved alerts keep their original resolution time.
         count = queryset.filter(resolved_at__isnull=True).update(resolved_at=timezone.now())
         self.message_user(request, f"{count} alert(s) marked resolved.", messages.SUCCESS)
+
+
+@admin.register(SyncRun)
+class SyncRunAdmin(MirroredAdmin):
+    """Every sync: when, how it ended, what it cost. Written by the sync only."""
+
+    list_display = [
+        "id",
+        "connection",
+        "started_at",
+        "outcome_badge",
+        "duration_seconds",
+        "requests",
+        "throttled",
+        "error_short",
+    ]
+    list_filter = ["outcome", "connection", "full"]
+    list_select_related = ["connection"]
+    date_hierarchy = "started_at"
+
+    @admin.display(description="Outcome", ordering="outcome")
+    def outcome_badge(self, obj):
+        return badge(obj.get_outcome_display(), SYNC_TONES.get(obj.outcome, "idle"))
+
+    @admin.display(description="Error")
+    def error_short(self, obj):
+        return truncated(obj.error) or "-"
 
 
 # --- campaigns and mailboxes: their workspace, seen from this layer ---------------------------

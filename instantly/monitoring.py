@@ -33,7 +33,7 @@ def connection_states(now: dt.datetime | None = None) -> list[metrics.Connection
             up=state.connection.status == ProviderConnection.Status.ACTIVE,
             last_sync_timestamp=_timestamp(state.connection.last_synced_at),
             last_delivery_timestamp=_timestamp(state.last_delivery_at),
-            subscription_disabled=False,
+            subscription_disabled=state.subscription_disabled,
         )
         for state in status.connection_states(now)
     ]

@@ -13,7 +13,7 @@ from django.db.models import Count, Min
 from django.utils import timezone
 
 from accounts.tenancy import staff_scope
-from instantly.models import Alert, ProviderConnection, WebhookEvent
+from instantly.models import Alert, ProviderConnection, SubscriptionState, SyncRun, WebhookEvent
 
 Status = WebhookEvent.Status
 WAITING = (Status.PENDING, Status.PROCESSING)
@@ -43,6 +43,14 @@ class Processing:
 class ConnectionState:
     connection: ProviderConnection
     last_delivery_at: dt.datetime | None
+    last_run: SyncRun | None = None
+
+    @property
+    def subscription_disabled(self) -> bool:
+        return self.connection.webhook_subscription_state in (
+            SubscriptionState.DISABLED,
+            SubscriptionState.MISSING,
+        )
 
 
 def processing_state(now: dt.datetime | None = None) -> Processing:
@@ -84,7 +92,8 @@ def connection_states(now: dt.datetime | None = None) -> list[ConnectionState]:
                 .values_list("received_at", flat=True)
                 .first()
             )
-            states.append(ConnectionState(connection=connection, last_delivery_at=last))
+            run = SyncRun.objects.unscoped().filter(connection=connection).first()
+            states.append(ConnectionState(connection, last_delivery_at=last, last_run=run))
     return states
 
 
@@ -95,6 +104,15 @@ def recent_failures() -> list[WebhookEvent]:
             .filter(status=Status.FAILED)
             .select_related("connection")
             .order_by("-received_at")[:RECENT]
+        )
+
+
+def failed_syncs() -> list[SyncRun]:
+    with staff_scope():
+        return list(
+            SyncRun.objects.unscoped()
+            .filter(outcome=SyncRun.Outcome.FAILED)
+            .select_related("connection")[:RECENT]
         )
 
 

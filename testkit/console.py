@@ -25,13 +25,14 @@ from campaigns.models import (
     Lead,
     MailboxStatus,
 )
-from instantly.models import Alert, WebhookEvent
+from instantly.models import Alert, SyncRun, WebhookEvent
 from messaging.models import Notification
 from testkit.rows import SHARED_API_KEY, make_webhook_event
 
 
 def make_console_rows(tenant_rows, org_a, connection) -> dict:
-    """One mailbox, lead, activity, stats, webhook event, alert and notification (org A)."""
+    """One mailbox, lead, activity, stats, webhook event, alert, notification (org A) and
+    sync run (of the connection)."""
     campaign = tenant_rows["a"]["campaign"]
     contact = tenant_rows["a"]["contact"]
     today = timezone.now().date()
@@ -79,6 +80,17 @@ def make_console_rows(tenant_rows, org_a, connection) -> dict:
             email_account=mailbox,
             connection=connection,
         )
+        sync_run = SyncRun.objects.create(
+            organization=connection.organization,
+            connection=connection,
+            outcome=SyncRun.Outcome.FAILED,
+            finished_at=timezone.now(),
+            requests=12,
+            throttled=3,
+            duration_seconds=4.2,
+            counts={"campaigns_created": 1},
+            error="Instantly answered 429 too often",
+        )
         notification = Notification.objects.create(
             organization=org_a,
             kind=Notification.Kind.LEAD_INTERESTED,
@@ -92,6 +104,7 @@ def make_console_rows(tenant_rows, org_a, connection) -> dict:
         "event": event,
         "alert": alert,
         "notification": notification,
+        "sync_run": sync_run,
     }
 
 

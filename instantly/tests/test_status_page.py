@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.tenancy import staff_scope
-from instantly.models import Alert, WebhookEvent
+from instantly.models import Alert, SubscriptionState, SyncRun, WebhookEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -43,6 +43,13 @@ def test_operators_see_lag_backlog_by_type_connections_and_errors(client, olga, 
         alert = Alert.objects.create(
             kind=Alert.Kind.CONNECTION_ERROR, title="Key expired", connection=shared_connection
         )
+        SyncRun.objects.create(connection=shared_connection, outcome="ok", throttled=0)
+        run = SyncRun.objects.create(
+            connection=shared_connection, outcome="failed", throttled=7, error="rate limited"
+        )
+        shared_connection.webhook_subscription_id = "sub-1"
+        shared_connection.webhook_subscription_state = SubscriptionState.DISABLED
+        shared_connection.save()
     client.force_login(olga)
     response = client.get(URL)
     assert response.status_code == 200
@@ -59,6 +66,12 @@ def test_operators_see_lag_backlog_by_type_connections_and_errors(client, olga, 
     assert f"/admin/instantly/providerconnection/{shared_connection.pk}/change/" in page
     (state,) = response.context["connections"]
     assert state.last_delivery_at is not None
+    assert state.last_run == run  # the latest run, with its 429s
+    assert "7 throttled (429)" in page
+    assert f"/admin/instantly/syncrun/{run.pk}/change/" in page
+    assert state.subscription_disabled
+    assert "Disabled by Instantly" in page
+    assert [r.pk for r in response.context["failed_syncs"]] == [run.pk]
 
 
 def test_the_console_home_links_to_it(client, olga):

@@ -26,6 +26,7 @@ def operator_status(request):
         "lag_limit": settings.READINESS_MAX_LAG_SECONDS,
         "connections": status.connection_states(),
         "failures": status.recent_failures(),
+        "failed_syncs": status.failed_syncs(),
         "alerts": status.open_alerts(),
     }
     return TemplateResponse(request, "admin/operator_status.html", context)
