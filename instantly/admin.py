@@ -276,6 +276,7 @@ class WebhookEventAdmin(MirroredAdmin):
         "dedupe_key",
         "campaign_instantly_id",
         "last_error",
+        "request_id",
     ]
     list_select_related = ["connection", "organization"]
     date_hierarchy = "received_at"

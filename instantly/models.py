@@ -159,6 +159,8 @@ class WebhookEvent(TenantModel):
     campaign_instantly_id = models.CharField(max_length=64, blank=True)
     occurred_at = models.DateTimeField(null=True, blank=True)
     received_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # The receiving request's X-Request-ID: processing lines carry it, wherever they run.
+    request_id = models.CharField(max_length=128, blank=True, default="")
     status = models.CharField(
         max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True
     )

@@ -16,6 +16,7 @@ import pytest
 import requests
 import responses
 from django.db import connections
+from prometheus_client import REGISTRY
 
 from accounts.tenancy import staff_scope
 from campaigns.assignment import assign_campaign
@@ -33,15 +34,17 @@ from campaigns.models import (
     MailProvider,
     WarmupStatus,
 )
+from instantly import monitoring
 from instantly.connections import client_for
 from instantly.errors import InstantlyAuthenticationError, InstantlyConnectionError
-from instantly.models import Alert, ProviderConnection
+from instantly.models import Alert, ProviderConnection, SubscriptionState, SyncRun
 from instantly.sync.run import SyncAlreadyRunning, lock_key, sync_workspace
 from instantly.sync.transfer import export_workspace, import_workspace
 from instantly.sync.values import mailbox_error_text
 from instantly.sync.write import WorkspaceMismatchError
 from instantly.tasks import sync_all_workspaces, sync_workspace_task
 from testkit import make_connection
+from testkit.logcapture import json_lines
 
 BASE = "https://api.instantly.test"
 API_KEY = "sk-live-sync-test-SECRET-9f8e7d"
@@ -147,8 +150,10 @@ class FakeInstantly:
             {"date": "2026-11-21", "email_account": "b@send.example", "sent": 17, "replies": 2},
             {"date": "2026-11-21", "email_account": "unknown@x.example", "sent": 3},
         ]
+        self.webhooks: list[dict] = []
         self.calls: Counter[str] = Counter()
         self.broken: set[str] = set()  # paths answering with a network error
+        self.throttled: Counter[str] = Counter()  # path -> how many 429s it answers first
         self.queries: list[tuple[str, dict]] = []
         self.seen_keys: set[str] = set()
         routes = {
@@ -159,6 +164,7 @@ class FakeInstantly:
             "/api/v2/campaigns/analytics/steps": lambda q: self.steps.get(q["campaign_id"][0], []),
             "/api/v2/accounts": lambda q: {"items": self.accounts},
             "/api/v2/accounts/analytics/daily": self._account_daily,
+            "/api/v2/webhooks": lambda q: {"items": self.webhooks},
         }
         for path, answer in routes.items():
             rsps.add_callback(responses.GET, BASE + path, callback=self._serve(path, answer))
@@ -169,6 +175,9 @@ class FakeInstantly:
             self.queries.append((path, parse_qs(urlsplit(request.url).query)))
             if path in self.broken:
                 raise requests.ConnectionError("connection refused")
+            if self.throttled[path] > 0:
+                self.throttled[path] -= 1
+                return 429, {"Retry-After": "0"}, json.dumps({"error": "rate limited"})
             self.seen_keys.add(request.headers.get("Authorization", ""))
             query = parse_qs(urlsplit(request.url).query)
             return 200, {}, json.dumps(answer(query))
@@ -672,3 +681,79 @@ def test_sync_all_creates_the_shared_connection_and_queues_every_enabled_one(
     shared = one(ProviderConnection, is_shared=True)
     assert outcome == {"queued": 1}
     assert queued == [str(shared.pk)]
+
+
+# --- what a sync leaves for operators: its run, its metrics, its log lines ----------------------
+
+
+def sample(name, **labels):
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+def test_a_sync_is_recorded_with_its_429s_requests_and_time(fake, connection):
+    fake.throttled["/api/v2/campaigns"] = 2
+    name = connection.name
+    throttled_before = sample(
+        "salesbrain_instantly_requests_total", endpoint="/api/v2/campaigns", status="429"
+    )
+    timed_before = sample("salesbrain_sync_duration_seconds_count", connection=name)
+    ok_before = sample("salesbrain_syncs_total", connection=name, outcome="ok")
+
+    result = sync(connection)
+
+    (run,) = rows(SyncRun, connection=connection)
+    assert run.outcome == SyncRun.Outcome.OK
+    assert run.throttled == 2
+    assert run.requests == result.requests > 2
+    assert run.finished_at is not None and run.duration_seconds is not None
+    assert run.counts["campaigns_created"] == 3
+    assert sample(
+        "salesbrain_instantly_requests_total", endpoint="/api/v2/campaigns", status="429"
+    ) == (throttled_before + 2)
+    assert sample("salesbrain_sync_duration_seconds_count", connection=name) == timed_before + 1
+    assert sample("salesbrain_syncs_total", connection=name, outcome="ok") == ok_before + 1
+
+
+def test_a_failed_sync_is_recorded_as_failed(fake, connection):
+    fake.broken.add("/api/v2/accounts")
+    failed_before = sample("salesbrain_syncs_total", connection=connection.name, outcome="failed")
+    with pytest.raises(InstantlyConnectionError):
+        sync(connection)
+    (run,) = rows(SyncRun, connection=connection)
+    assert run.outcome == SyncRun.Outcome.FAILED
+    assert "connection" in run.error.lower()
+    assert API_KEY not in run.error
+    assert (
+        sample("salesbrain_syncs_total", connection=connection.name, outcome="failed")
+        == failed_before + 1
+    )
+
+
+def test_sync_lines_carry_the_sync_id_even_from_the_fetching_threads(fake, connection):
+    fake.throttled["/api/v2/campaigns/analytics/daily"] = 1  # fetched in a pool thread
+    with json_lines() as captured:
+        sync(connection)
+    (run,) = rows(SyncRun, connection=connection)
+    (done,) = captured.matching("synced Instantly workspace")
+    assert done["sync_id"] == run.pk
+    assert done["connection_id"] == str(connection.pk)
+    (retry,) = captured.matching("/analytics/daily: attempt 1/")
+    assert retry["sync_id"] == run.pk
+
+
+def test_each_sync_checks_whether_instantly_disabled_the_subscription(fake, connection):
+    connection.webhook_subscription_id = "wh-1"
+    with staff_scope():
+        connection.save()
+    fake.webhooks = [{"id": "wh-1", "status": -1, "event_type": "all_events"}]
+    sync(connection)
+    (stored,) = rows(ProviderConnection, pk=connection.pk)
+    assert stored.webhook_subscription_state == SubscriptionState.DISABLED
+    assert stored.webhook_checked_at is not None
+    (state,) = [s for s in monitoring.connection_states() if s.name == connection.name]
+    assert state.subscription_disabled
+
+    fake.webhooks = [{"id": "wh-1", "status": 1, "event_type": "all_events"}]
+    sync(connection)
+    (stored,) = rows(ProviderConnection, pk=connection.pk)
+    assert stored.webhook_subscription_state == SubscriptionState.ACTIVE

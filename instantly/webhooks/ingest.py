@@ -54,11 +54,13 @@ def store_delivery(
     *,
     enqueue: Callable[[int], Any] | None = None,
     received_at: dt.datetime | None = None,
+    request_id: str = "",
 ) -> StoredDelivery:
     """Store one authenticated delivery; `enqueue(event_id)` runs after commit if it is to be
     processed. Types nobody handles are stored as ignored, for staff to see. Runs in the
     caller's staff scope (the receiver's transaction) or opens one."""
     event = build_event(connection, payload, received_at=received_at)
+    event.request_id = request_id[:128]
     handled = event.status == WebhookEvent.Status.PENDING
     with within_staff_scope():
         written = insert_rows(WebhookEvent, [event], on_conflict=ON_DUPLICATE)

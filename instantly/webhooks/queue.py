@@ -42,7 +42,9 @@ Status = WebhookEvent.Status
 
 # --- claiming ----------------------------------------------------------------------------------
 
-_RETURNING = "id, connection_id, organization_id, payload, event_type, received_at, attempts"
+_RETURNING = (
+    "id, connection_id, organization_id, payload, event_type, received_at, attempts, request_id"
+)
 _CLAIM_IDS = f"""
     UPDATE instantly_webhookevent
        SET status = 'processing', attempts = attempts + 1, claimed_at = %(now)s
@@ -72,6 +74,7 @@ class ClaimedEvent(StoredEvent):
 
     event_type: str
     attempts: int
+    request_id: str = ""  # of the request that delivered it: its processing lines carry it
 
 
 def claim_events(
@@ -103,6 +106,7 @@ def claim_events(
             event_type=row[4],
             received_at=row[5],
             attempts=row[6],
+            request_id=row[7],
         )
         for row in rows
     ]
@@ -191,7 +195,7 @@ def process_claimed(events: list[ClaimedEvent], *, now: dt.datetime) -> BatchRep
             for event in events:
                 report.add(process_claimed([event], now=now))
             return report
-        with log_context(event_id=events[0].id):
+        with _event_context(events[0]):
             return _record_failure(events[0], exc, now)
     metrics.EVENT_BATCH_SECONDS.observe(time.monotonic() - started)
     done = timezone.now()
@@ -199,7 +203,7 @@ def process_claimed(events: list[ClaimedEvent], *, now: dt.datetime) -> BatchRep
         outcome = outcomes[event.id]
         metrics.EVENTS_PROCESSED.labels(outcome.event_type, outcome.status).inc()
         metrics.EVENT_LAG_SECONDS.observe(max((done - event.received_at).total_seconds(), 0.0))
-        with log_context(event_id=event.id):
+        with _event_context(event):
             logger.info(
                 "webhook event %s %s (%s): %s%s",
                 event.id,
@@ -213,6 +217,11 @@ def process_claimed(events: list[ClaimedEvent], *, now: dt.datetime) -> BatchRep
         else:
             report.processed += 1
     return report
+
+
+def _event_context(event: ClaimedEvent):
+    """Log lines about one event: its id, and the id of the request that delivered it."""
+    return log_context(event_id=event.id, request_id=event.request_id or None)
 
 
 def _commit_without_waiting_for_disk() -> None:

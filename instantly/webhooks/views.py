@@ -90,7 +90,9 @@ def _receive(request: HttpRequest) -> Answer:
     except BadPayload as exc:
         return _error("rejected", 400, str(exc))
 
-    stored = store_delivery(connection, payload, enqueue=enqueue_event)
+    stored = store_delivery(
+        connection, payload, enqueue=enqueue_event, request_id=getattr(request, "request_id", "")
+    )
     outcome = _outcome(stored)
     # The receipt line: with the request id (log context) and the event id, it joins this
     # request to the worker's processing lines.

@@ -8,8 +8,7 @@ import logging
 import pytest
 
 from salesbrain.logs import ContextFilter, JsonFormatter, TextFormatter, log_context
-
-from .logcapture import json_lines
+from testkit.logcapture import json_lines
 
 logger = logging.getLogger("salesbrain.tests")
 
