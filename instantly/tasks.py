@@ -19,6 +19,7 @@ from instantly.errors import InstantlyError
 from instantly.models import ProviderConnection
 from instantly.sync.run import SyncAlreadyRunning, sync_workspace
 from instantly.sync.write import WorkspaceMismatchError
+from salesbrain.logs import log_context
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +27,11 @@ logger = logging.getLogger(__name__)
 @shared_task(name="instantly.tasks.sync_workspace_task")
 def sync_workspace_task(connection_id: str, full: bool = False) -> dict[str, Any]:
     """Sync one connection's workspace; returns the sync's counts (or why it did not run)."""
+    with log_context(connection_id=str(connection_id)):  # the sync adds its sync_id
+        return _sync_connection(connection_id, full)
+
+
+def _sync_connection(connection_id: str, full: bool) -> dict[str, Any]:
     with staff_scope():
         connection = ProviderConnection.objects.unscoped().filter(pk=connection_id).first()
     if connection is None:
