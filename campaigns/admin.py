@@ -10,6 +10,7 @@ choosing the organization on the campaign's page.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 from django import forms
 from django.contrib import admin, messages
@@ -105,6 +106,49 @@ class AssignmentFilter(admin.SimpleListFilter):
             return queryset.filter(organization__isnull=True)
         if self.value() == "yes":
             return queryset.filter(organization__isnull=False)
+        return queryset
+
+
+class UsedByFilter(admin.SimpleListFilter):
+    """Mailboxes sending for an organization's campaigns ("shared": for unassigned ones); the
+    agency overview's mailbox figures link here."""
+
+    title = "used by"
+    parameter_name = "used_by"
+
+    def lookups(self, request, model_admin):
+        return [("shared", "Unassigned campaigns")] + [
+            (str(pk), name) for pk, name in Organization.objects.values_list("pk", "name")
+        ]
+
+    def queryset(self, request, queryset):
+        if not self.value():
+            return queryset
+        senders = CampaignSender.objects.unscoped().filter(campaign__vanished_at__isnull=True)
+        if self.value() == "shared":
+            senders = senders.filter(organization__isnull=True)
+        else:
+            try:
+                senders = senders.filter(organization_id=uuid.UUID(self.value()))
+            except ValueError:
+                return queryset.none()
+        return queryset.filter(pk__in=senders.values("email_account_id"))
+
+
+class HealthFilter(admin.SimpleListFilter):
+    """Healthy = status active; anything else (paused, errors) needs a look."""
+
+    title = "health"
+    parameter_name = "health"
+
+    def lookups(self, request, model_admin):
+        return [("healthy", "Healthy"), ("unhealthy", "Unhealthy")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "healthy":
+            return queryset.filter(status=MailboxStatus.ACTIVE)
+        if self.value() == "unhealthy":
+            return queryset.exclude(status=MailboxStatus.ACTIVE)
         return queryset
 
 
@@ -291,6 +335,8 @@ class EmailAccountAdmin(MirroredAdmin):
         "last_used_at",
     ]
     list_filter = [
+        HealthFilter,
+        UsedByFilter,
         "status",
         "warmup_status",
         "provider",

@@ -4,12 +4,16 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from instantly.console.views import agency_overview_page
+
 urlpatterns = [
     # Notifications moved from `accounts` to `messaging`; old console links keep working.
     path(
         "admin/accounts/notification/",
         RedirectView.as_view(url="/admin/messaging/notification/", query_string=True),
     ),
+    # The console opens on the agency overview (staff only), ahead of the stock model index.
+    path("admin/", agency_overview_page, name="agency_overview"),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     # The API: /api/v1/, the original /api/instantly/ paths, /api/schema/, /api/docs/.
