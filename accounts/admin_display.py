@@ -11,6 +11,7 @@ import json
 
 from django.contrib import admin
 from django.db import models
+from django.utils import timezone
 from django.utils.html import format_html
 
 # Badge colours by meaning, not by model: every status of every model maps to one of these.
@@ -48,6 +49,39 @@ def truncated(text: str, length: int = 80) -> str:
     """One line of a long text (errors) for a changelist column."""
     text = " ".join((text or "").split())
     return text if len(text) <= length else text[: length - 1] + "…"
+
+
+def truncated_with_title(text: str, length: int = 48) -> str:
+    """A long text cut for a narrow column, the whole of it in the tooltip (escaped)."""
+    short = truncated(text, length)
+    if not short:
+        return "-"
+    return format_html('<span title="{}">{}</span>', " ".join(text.split()), short)
+
+
+def short_datetime(value) -> str:
+    """A date and time in the reader's time zone (see `accounts.timezones`), short enough for
+    a list column ("Mar 12, 14:05"); the full date with its zone in the tooltip."""
+    if value is None:
+        return "-"
+    local = timezone.localtime(value)
+    return format_html(
+        '<time datetime="{}" title="{}">{}</time>',
+        value.isoformat(),
+        local.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        local.strftime("%b %d, %H:%M"),
+    )
+
+
+def short_datetime_column(name: str, description: str):
+    """A list column showing the model field `name` with `short_datetime`."""
+
+    @admin.display(description=description, ordering=name)
+    def column(obj):
+        return short_datetime(getattr(obj, name))
+
+    column.__name__ = f"{name}_short"
+    return column
 
 
 @admin.display(description="Organization", ordering="organization__name")

@@ -17,7 +17,7 @@ from django.contrib.admin import helpers
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.template.response import TemplateResponse
 from django.utils import timezone
@@ -28,11 +28,14 @@ from accounts.admin_display import (
     ReadOnlyInline,
     badge,
     organization_or_shared,
-    truncated,
+    short_datetime_column,
+    truncated_with_title,
 )
 from accounts.models import Organization
 
+from .admin_filters import AssignmentFilter, HealthFilter, UsedByFilter
 from .assignment import assign_campaign
+from .campaign_display import schedule_html, sequence_html
 from .models import (
     Activity,
     Campaign,
@@ -72,6 +75,10 @@ def utc_today():
     return timezone.now().date()
 
 
+def _percent(part, whole) -> str:
+    return f"{(part or 0) / whole:.1%}" if whole else "-"
+
+
 def assign_campaigns(campaigns, organization) -> tuple[int, list[str]]:
     """Assign each campaign through the service, each in its own savepoint.
 
@@ -89,23 +96,6 @@ def assign_campaigns(campaigns, organization) -> tuple[int, list[str]]:
         else:
             assigned += 1
     return assigned, refusals
-
-
-class AssignmentFilter(admin.SimpleListFilter):
-    """Unassigned = a shared-workspace row no customer owns yet (organization NULL)."""
-
-    title = "assignment"
-    parameter_name = "assigned"
-
-    def lookups(self, request, model_admin):
-        return [("no", "Unassigned"), ("yes", "Assigned")]
-
-    def queryset(self, request, queryset):
-        if self.value() == "no":
-            return queryset.filter(organization__isnull=True)
-        if self.value() == "yes":
-            return queryset.filter(organization__isnull=False)
-        return queryset
 
 
 class AssignOrganizationForm(forms.Form):
@@ -134,9 +124,11 @@ class CampaignAdmin(MirroredAdmin):
         "name",
         "assignment",
         "status_badge",
+        "sent_7d",
+        "reply_rate_7d",
+        "bounce_rate_7d",
         "daily_limit",
-        "is_placeholder",
-        "synced_at",
+        short_datetime_column("synced_at", "Synced"),
     ]
     list_filter = [
         AssignmentFilter,
@@ -149,6 +141,7 @@ class CampaignAdmin(MirroredAdmin):
     autocomplete_fields = ["organization"]
     list_select_related = ["organization"]
     editable_fields = ("organization",)
+    readonly_fields = ["schedule_display", "sequence_display"]
     actions = ["assign_to_organization"]
     inlines = [CampaignSenderInline]
     fieldsets = [
@@ -175,9 +168,9 @@ class CampaignAdmin(MirroredAdmin):
                     "open_tracking",
                     "link_tracking",
                     "text_only",
-                    "schedule_pretty",
+                    "schedule_display",
                     "sender_emails_pretty",
-                    "sequences_pretty",
+                    "sequence_display",
                 ]
             },
         ),
@@ -198,6 +191,39 @@ class CampaignAdmin(MirroredAdmin):
         ),
         ("Raw payload", {"fields": ["raw_pretty"], "classes": ["collapse"]}),
     ]
+
+    def get_queryset(self, request):
+        # The 7-day figures are summed in the changelist query itself, not once per row.
+        week = Q(daily_stats__date__gte=utc_today() - dt.timedelta(days=6))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                _sent_7d=Sum("daily_stats__sent", filter=week),
+                _replied_7d=Sum("daily_stats__unique_replied", filter=week),
+                _bounced_7d=Sum("daily_stats__bounced", filter=week),
+            )
+        )
+
+    @admin.display(description="Sent 7 d", ordering="_sent_7d")
+    def sent_7d(self, obj):
+        return f"{obj._sent_7d or 0:,}"
+
+    @admin.display(description="Reply rate 7 d")
+    def reply_rate_7d(self, obj):
+        return _percent(obj._replied_7d, obj._sent_7d)
+
+    @admin.display(description="Bounce rate 7 d")
+    def bounce_rate_7d(self, obj):
+        return _percent(obj._bounced_7d, obj._sent_7d)
+
+    @admin.display(description="Schedule")
+    def schedule_display(self, obj):
+        return schedule_html(obj.schedule)
+
+    @admin.display(description="Sequence")
+    def sequence_display(self, obj):
+        return sequence_html(obj.sequences)
 
     @admin.display(description="Organization", ordering="organization__name")
     def assignment(self, obj):
@@ -282,15 +308,15 @@ class EmailAccountAdmin(MirroredAdmin):
     list_display = [
         "email",
         "status_badge",
-        "warmup_status",
-        "warmup_score",
+        "warmup_column",
         "sent_today_of_limit",
         "last_error_short",
         organization_or_shared,
-        "provider",
-        "last_used_at",
+        short_datetime_column("last_used_at", "Last used"),
     ]
     list_filter = [
+        HealthFilter,
+        UsedByFilter,
         "status",
         "warmup_status",
         "provider",
@@ -368,9 +394,14 @@ class EmailAccountAdmin(MirroredAdmin):
         text = f"{sent} / {obj.daily_limit}"
         return badge(text, "warn") if sent >= obj.daily_limit else text
 
+    @admin.display(description="Warmup", ordering="warmup_score")
+    def warmup_column(self, obj):
+        score = "" if obj.warmup_score is None else f" · {obj.warmup_score}"
+        return f"{obj.get_warmup_status_display()}{score}"
+
     @admin.display(description="Last error")
     def last_error_short(self, obj):
-        return truncated(obj.last_error) or "-"
+        return truncated_with_title(obj.last_error)
 
 
 @admin.register(CampaignSender)

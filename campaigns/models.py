@@ -216,6 +216,9 @@ class CampaignSender(TenantModel):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"{self.campaign} ← {self.email_account}"
+
 
 class Contact(TenantModel):
     """A person Salesbrain writes to, once per organization (or once in the shared pool)."""
@@ -275,7 +278,7 @@ class Lead(TenantModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.contact_id} in {self.campaign_id}"
+        return f"{self.contact} in {self.campaign}"
 
 
 class Activity(TenantModel):
@@ -325,6 +328,9 @@ class Activity(TenantModel):
         ]
         indexes = [models.Index(fields=["campaign", "occurred_at"], name="activity_campaign_idx")]
 
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} at {self.occurred_at:%Y-%m-%d %H:%M}"
+
 
 class CampaignDailyStat(TenantModel):
     """Per-campaign figures for one day (UTC), updated by webhook processing and sync."""
@@ -359,6 +365,9 @@ class CampaignDailyStat(TenantModel):
         ]
         indexes = [models.Index(fields=["organization", "date"], name="campaignday_org_date_idx")]
 
+    def __str__(self) -> str:
+        return f"{self.campaign} on {self.date}"
+
 
 class CampaignStepStat(TenantModel):
     """Per step and variant figures of a campaign (1-based step and variant, as Instantly)."""
@@ -384,6 +393,9 @@ class CampaignStepStat(TenantModel):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"{self.campaign}, step {self.step} variant {self.variant}"
+
 
 class EmailAccountDailyStat(TenantModel):
     """A mailbox's figures for one day; `sent` is compared against its daily limit."""
@@ -404,3 +416,6 @@ class EmailAccountDailyStat(TenantModel):
         constraints = [
             models.UniqueConstraint(fields=["email_account", "date"], name="uniq_mailbox_day")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.email_account} on {self.date}"

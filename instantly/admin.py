@@ -3,7 +3,8 @@
 Connection actions (test, sync, webhook subscription) call the services of this app and report
 each connection's outcome as a message. API keys are write-only here (see admin_forms).
 Campaigns and mailboxes (a layer below, which holds the workspace as a plain id) get their
-"workspace" column and filter from here, and a connection in use cannot be deleted.
+"workspace" filter from here (a filter, not a column: the lists must fit the screen), and a
+connection in use cannot be deleted.
 """
 
 from __future__ import annotations
@@ -15,8 +16,16 @@ from django.contrib import admin, messages
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
+from django.utils.html import format_html
 
-from accounts.admin_display import MirroredAdmin, badge, organization_or_shared, truncated
+from accounts.admin_display import (
+    MirroredAdmin,
+    badge,
+    organization_or_shared,
+    short_datetime_column,
+    truncated,
+    truncated_with_title,
+)
 from campaigns.admin import CampaignAdmin as BaseCampaignAdmin
 from campaigns.admin import EmailAccountAdmin as BaseEmailAccountAdmin
 from campaigns.models import Campaign, EmailAccount
@@ -259,14 +268,12 @@ class WebhookEventAdmin(MirroredAdmin):
 
     list_display = [
         "id",
-        "event_type",
-        "event_type_raw",
+        "event",
         "status_badge",
-        "connection",
         organization_or_shared,
-        "campaign_instantly_id",
+        "campaign_short",
         "attempts",
-        "received_at",
+        short_datetime_column("received_at", "Received"),
         "last_error_short",
     ]
     list_filter = [ReprocessableFilter, "status", "event_type", "event_type_raw", "connection"]
@@ -316,9 +323,20 @@ class WebhookEventAdmin(MirroredAdmin):
     def status_badge(self, obj):
         return badge(obj.get_status_display(), EVENT_TONES.get(obj.status, "idle"))
 
+    @admin.display(description="Event", ordering="event_type")
+    def event(self, obj):
+        """Instantly's name of the event; Salesbrain's normalised type in the tooltip."""
+        return format_html(
+            '<span title="{}">{}</span>', obj.event_type, obj.event_type_raw or obj.event_type
+        )
+
+    @admin.display(description="Campaign", ordering="campaign_instantly_id")
+    def campaign_short(self, obj):
+        return truncated_with_title(obj.campaign_instantly_id, 13)
+
     @admin.display(description="Last error")
     def last_error_short(self, obj):
-        return truncated(obj.last_error) or "-"
+        return truncated_with_title(obj.last_error)
 
     @admin.action(description="Reprocess failed or ignored events", permissions=["change"])
     def reprocess(self, request, queryset):
@@ -432,38 +450,15 @@ class WorkspaceFilter(admin.SimpleListFilter):
         return queryset.filter(connection_id=self.value()) if self.value() else queryset
 
 
-class WorkspaceColumn:
-    """A "Workspace" column naming each row's connection: one query per page, not per row."""
-
-    @admin.display(description="Workspace", ordering="connection_id")
-    def workspace(self, obj):
-        names = getattr(self, "_workspace_names", None)
-        if names is None:
-            names = dict(ProviderConnection.objects.unscoped().values_list("pk", "name"))
-            self._workspace_names = names
-        return names.get(obj.connection_id, "-")
-
-    def changelist_view(self, request, extra_context=None):
-        self._workspace_names = None  # fresh names on every page
-        return super().changelist_view(request, extra_context)
-
-
-def _with_workspace(fields: list, after: str) -> list:
-    at = fields.index(after) + 1 if after in fields else len(fields)
-    return [*fields[:at], "workspace", *fields[at:]]
-
-
 admin.site.unregister(Campaign)
 admin.site.unregister(EmailAccount)
 
 
 @admin.register(Campaign)
-class CampaignAdmin(WorkspaceColumn, BaseCampaignAdmin):
-    list_display = _with_workspace(BaseCampaignAdmin.list_display, "status_badge")
+class CampaignAdmin(BaseCampaignAdmin):
     list_filter = [*BaseCampaignAdmin.list_filter, WorkspaceFilter]
 
 
 @admin.register(EmailAccount)
-class EmailAccountAdmin(WorkspaceColumn, BaseEmailAccountAdmin):
-    list_display = _with_workspace(BaseEmailAccountAdmin.list_display, "provider")
+class EmailAccountAdmin(BaseEmailAccountAdmin):
     list_filter = [*BaseEmailAccountAdmin.list_filter, WorkspaceFilter]

@@ -25,7 +25,15 @@ from instantly.webhooks.ingest import build_event
 from instantly.webhooks.queue import drain
 
 # The demo workspace; `manage.py instantly_sandbox serve` with these values serves the same one.
-DEMO_WORKSPACE = {"seed": 7, "campaigns": 12, "accounts": 30, "leads_per_campaign": 40}
+# 90 days of sending volume (50-300 emails a weekday per campaign, see sandbox.data.volume)
+# on top of 40 detailed lead stories per campaign (the leads, Unibox and webhooks).
+DEMO_WORKSPACE = {
+    "seed": 7,
+    "campaigns": 12,
+    "accounts": 30,
+    "leads_per_campaign": 40,
+    "history_days": 90,
+}
 DEMO_DELIVERIES = 3000
 SANDBOX_API_KEY = "sandbox-key"
 

@@ -81,6 +81,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Dates in the reader's time zone (the browser's `tz` cookie; see accounts.timezones).
+    "accounts.timezones.TimezoneMiddleware",
     # Opens the request's transaction and sets the PostgreSQL tenant for it (see accounts.tenancy).
     "accounts.middleware.TenantMiddleware",
 ]

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from instantly.console.views import agency_overview_page
 from instantly.views.status import operator_status
 from salesbrain import views as operations
 
@@ -19,6 +20,8 @@ urlpatterns = [
     ),
     # The operator status page, inside the console.
     path("admin/status/", admin.site.admin_view(operator_status), name="operator-status"),
+    # The console opens on the agency overview (staff only), ahead of the stock model index.
+    path("admin/", agency_overview_page, name="agency_overview"),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     # The API: /api/v1/, the original /api/instantly/ paths, /api/schema/, /api/docs/.

@@ -1,83 +1,40 @@
 """The portal in a real browser: Playwright drives Debian's headless Chromium against the live
 server, walks a customer's day (log in, dashboard, a campaign, the inbox, a thread, mark it
 read, export leads, log out) and saves a screenshot of every page under
-`artifacts/screenshots/` (git-ignored) for a person to look at.
-
-Chromium comes from `SALESBRAIN_CHROMIUM` (default /usr/bin/chromium). Without it the test is
-skipped, unless `SALESBRAIN_REQUIRE_INTEGRATION=1`, which turns the skip into a failure.
+`artifacts/screenshots/` (git-ignored) for a person to look at (see `testkit.browser`).
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import os
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 
 from testkit import PASSWORD, build_org_dataset
+from testkit.browser import chromium_path, open_page, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-SCREENSHOTS = Path(settings.BASE_DIR) / "artifacts" / "screenshots"
 
 
 @pytest.fixture
 def chromium() -> str:
-    path = os.environ.get("SALESBRAIN_CHROMIUM", "/usr/bin/chromium")
-    if not Path(path).is_file():
-        message = f"Chromium not found at {path} (set SALESBRAIN_CHROMIUM)"
-        if os.environ.get("SALESBRAIN_REQUIRE_INTEGRATION") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
+    return chromium_path()
 
 
 @pytest.fixture
 def browser_page(chromium, monkeypatch):
-    """A fresh page in headless Chromium; nothing outside 127.0.0.1 is ever contacted.
+    """A fresh page in headless Chromium (see `testkit.browser`).
 
     Ask for it after every database fixture: ORM work done while Playwright's loop runs opens
     a connection of its own that outlives the test (and blocks dropping the test database).
     """
-    sync_api = pytest.importorskip("playwright.sync_api")
     # Playwright's sync API runs an event loop in this thread; the test's own ORM calls
     # (assertions) are still plain synchronous code.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
-        context = browser.new_context(
-            viewport={"width": 1360, "height": 900}, accept_downloads=True
-        )
-        context.route(
-            "**/*",
-            lambda route: (
-                route.continue_()
-                if route.request.url.startswith("http://127.0.0.1")
-                or route.request.url.startswith("http://localhost")
-                else route.abort()
-            ),
-        )
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        try:
-            yield page
-        finally:
-            context.close()
-            browser.close()
+    with open_page(chromium) as page:
+        yield page
 
 
 @pytest.fixture
@@ -85,10 +42,6 @@ def base_url(transactional_db, live_server) -> str:
     """The live server's URL. Asking for the database first makes the (session-wide) live
     server stop before the test database is dropped, whatever else runs in the session."""
     return live_server.url
-
-
-def shot(page, name: str, full_page: bool = True) -> None:
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
 
 
 @pytest.fixture

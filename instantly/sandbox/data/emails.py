@@ -15,14 +15,48 @@ from .common import CampaignData, Clock, html_of, render, text_of
 
 UE_CAMPAIGN, UE_RECEIVED, UE_MANUAL = 1, 2, 3
 
+# Replies by language, then by interest status (None: a plain question). Prospects answer in
+# their own language: English, German, French or Spanish, picked per lead from its id.
 REPLY_TEXTS = {
-    None: "Thanks for reaching out. What does pricing look like for a team of five?",
-    1: "Thanks {sender}, this is timely. Could you send a few times for a call on Thursday?",
-    0: "I am out of the office until next Monday with limited access to email. For urgent "
-    "matters please contact our office.",
-    -1: "Not interested, please take me off your list.",
-    -2: "I'm not the right person for this, our operations lead handles vendors.",
+    "en": {
+        None: "Thanks for reaching out. What does pricing look like for a team of five?",
+        1: "Thanks {sender}, this is timely. Could you send a few times for a call on Thursday?",
+        0: "I am out of the office until next Monday with limited access to email. For urgent "
+        "matters please contact our office.",
+        -1: "Not interested, please take me off your list.",
+        -2: "I'm not the right person for this, our operations lead handles vendors.",
+    },
+    "de": {
+        None: "Danke für die Nachricht. Was kostet das für ein Team von fünf Personen?",
+        1: "Hallo {sender}, das passt gerade gut. Haben Sie am Donnerstag Zeit für ein Gespräch?",
+        0: "Ich bin bis Montag nicht im Büro und lese keine E-Mails. In dringenden Fällen "
+        "wenden Sie sich bitte an unser Sekretariat.",
+        -1: "Kein Interesse, bitte nehmen Sie mich aus Ihrem Verteiler.",
+        -2: "Dafür bin ich nicht zuständig, das macht unsere Einkaufsleitung.",
+    },
+    "fr": {
+        None: "Merci pour votre message. Quel serait le tarif pour une équipe de cinq ?",
+        1: "Bonjour {sender}, c'est tombé à pic. Pourriez-vous proposer un créneau jeudi ?",
+        0: "Je suis absent du bureau jusqu'à lundi prochain. Pour toute urgence, merci de "
+        "contacter notre standard.",
+        -1: "Pas intéressé, merci de me retirer de votre liste.",
+        -2: "Je ne suis pas la bonne personne, voyez plutôt avec notre responsable des achats.",
+    },
+    "es": {
+        None: "Gracias por escribir. ¿Cuál sería el precio para un equipo de cinco personas?",
+        1: "Hola {sender}, llega en buen momento. ¿Podemos hablar el jueves?",
+        0: "Estoy fuera de la oficina hasta el lunes. Para asuntos urgentes, contacte con "
+        "nuestra oficina.",
+        -1: "No me interesa, por favor elimíneme de su lista.",
+        -2: "No soy la persona adecuada, el responsable de compras lleva estos temas.",
+    },
 }
+LANGUAGES = ("en", "en", "de", "fr", "es")  # English most often
+
+
+def reply_language(lead_id: str) -> str:
+    """The language a lead replies in, fixed by its id (no RNG: the same on every read)."""
+    return LANGUAGES[int(lead_id[-2:], 16) % len(LANGUAGES)]
 
 
 def build_emails(
@@ -52,7 +86,8 @@ def build_emails(
             subject = subject or f"Re: {first_subjects[a.lead_id]}"
         else:
             interest = lead.get("lt_interest_status")
-            text = REPLY_TEXTS[_reply_key(interest, a.kind)].format(sender=sender["first_name"])
+            texts = REPLY_TEXTS[reply_language(a.lead_id)]
+            text = texts[_reply_key(interest, a.kind)].format(sender=sender["first_name"])
             ue_type, html = UE_RECEIVED, html_of(text)
             sent_by, sent_to = lead["email"], a.eaccount
             subject = f"Re: {first_subjects.get(a.lead_id, '')}"
@@ -131,4 +166,4 @@ def _reply_key(interest: int | None, kind: str) -> int | None:
         return 0
     if interest in (1, 2, 3, 4, -3, -4):
         return 1
-    return interest if interest in REPLY_TEXTS else None
+    return interest if interest in REPLY_TEXTS["en"] else None

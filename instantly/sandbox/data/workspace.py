@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from . import analytics
+from . import analytics, volume
 from .accounts import make_account, make_workspace
 from .campaigns import make_campaign
 from .common import ANCHOR, Activity, CampaignData, Clock, NotFound, html_of, text_of, uuid7
@@ -28,6 +28,7 @@ class SandboxWorkspace:
     Same seed and sizes give byte-identical data (see `export`). `emails_per_campaign` caps how
     many Unibox rows each campaign lists, oldest first (None lists every email the lead stories
     produce; activity and analytics are not capped). `now` moves every timestamp, no id.
+    `history_days` adds that many days of sending volume to the analytics (see `volume`).
     """
 
     def __init__(
@@ -38,12 +39,15 @@ class SandboxWorkspace:
         leads_per_campaign: int = 20,
         emails_per_campaign: int | None = None,
         now: datetime | None = None,
+        history_days: int | None = None,
     ) -> None:
         if campaigns < 0 or accounts < 1 or leads_per_campaign < 0:
             raise ValueError("need campaigns >= 0, accounts >= 1 and leads_per_campaign >= 0")
         self.seed = seed
         self.leads_per_campaign = leads_per_campaign
         self.emails_per_campaign = emails_per_campaign
+        self.history_days = history_days
+        self._volumes: dict[str, list[volume.VolumeDay]] = {}
         self.now = (now or ANCHOR).astimezone(UTC)
         self._clock = clock = Clock(self.now - ANCHOR)
         rng = random.Random(f"{seed}:workspace")
@@ -214,17 +218,28 @@ class SandboxWorkspace:
     ) -> list[dict[str, Any]]:
         """Totals per campaign; a campaign that never sent has no row (as in Instantly)."""
         wanted = list(self._campaigns) if ids is None else [i for i in ids if i in self._campaigns]
-        rows = (
-            analytics.campaign_row(self._campaigns[cid], self._campaign_data(cid), start, end)
-            for cid in wanted
-        )
-        return [row for row in rows if row is not None]
+        rows = []
+        for cid in wanted:
+            row = analytics.campaign_row(self._campaigns[cid], self._campaign_data(cid), start, end)
+            if row is not None:
+                volume.add_totals(row, self._volume_of(cid, start, end))
+                rows.append(row)
+        return rows
 
     def campaign_daily_analytics(
         self, campaign_id: str | None = None, start: date | None = None, end: date | None = None
     ) -> list[dict[str, Any]]:
         """One row per day with activity, for one campaign or the whole workspace."""
-        return analytics.daily_rows(self._activity_of(campaign_id), start, end)
+        rows = analytics.daily_rows(self._activity_of(campaign_id), start, end)
+        if not self.history_days:
+            return rows
+        by_day = {row["date"]: row for row in rows}
+        ids = list(self._campaigns) if campaign_id is None else [self.campaign(campaign_id)["id"]]
+        for cid in ids:
+            for v in self._volume_of(cid, start, end):
+                key = v.day.isoformat()
+                volume.add_daily(by_day.setdefault(key, {"date": key}), v)
+        return [by_day[day] for day in sorted(by_day)]
 
     def campaign_step_analytics(
         self, campaign_id: str | None = None, start: date | None = None, end: date | None = None
@@ -247,7 +262,38 @@ class SandboxWorkspace:
             for a in data.activity
             if wanted is None or a.eaccount in wanted
         ]
-        return analytics.account_daily_rows(activity, start, end)
+        rows = analytics.account_daily_rows(activity, start, end)
+        if not self.history_days:
+            return rows
+        by_key = {(row["date"], row["email_account"]): row for row in rows}
+        for cid, campaign in self._campaigns.items():
+            senders = campaign["email_list"]
+            for v in self._volume_of(cid, start, end):
+                for email, counts in volume.split_over_mailboxes(v, senders).items():
+                    if wanted is not None and email not in wanted:
+                        continue
+                    key = (v.day.isoformat(), email)
+                    row = by_key.setdefault(key, {"date": key[0], "email_account": email})
+                    for name, value in counts.items():
+                        row[name] = row.get(name, 0) + value
+        return [by_key[key] for key in sorted(by_key)]
+
+    def _volume_of(self, campaign_id: str, start: date | None, end: date | None):
+        """The campaign's volume days between `start` and `end` (none without history_days)."""
+        if not self.history_days:
+            return []
+        days = self._volumes.get(campaign_id)
+        if days is None:
+            days = self._volumes[campaign_id] = volume.campaign_volume(
+                self._campaigns[campaign_id],
+                self.seed,
+                self._campaign_index[campaign_id],
+                self.now.date(),
+                self.history_days,
+            )
+        return [
+            v for v in days if (start is None or v.day >= start) and (end is None or v.day <= end)
+        ]
 
     def _activity_of(self, campaign_id: str | None) -> list[Activity]:
         """The activity of one campaign, or of all, campaign after campaign."""
