@@ -17,8 +17,9 @@ from drf_spectacular.utils import (
     extend_schema_field,
     extend_schema_view,
 )
-from rest_framework import serializers
+from rest_framework import exceptions, serializers, status
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from accounts.models import Organization
@@ -30,7 +31,7 @@ from salesbrain.api.viewsets import (
     ScopedViewSet,
 )
 
-from . import stats
+from . import interest, stats
 from .assignment import assign_campaign
 from .filters import (
     CampaignFilter,
@@ -416,6 +417,23 @@ class LeadSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class InterestRequestSerializer(serializers.Serializer):
+    interest_status = serializers.CharField(
+        allow_blank=True,
+        help_text="One of the interest statuses (`interested`, `meeting_booked`, ...), "
+        '`"label:<custom label>"` for one of the organization\'s custom labels, or "" to clear.',
+    )
+
+
+@extend_schema_view(
+    interest=extend_schema(
+        request=InterestRequestSerializer,
+        responses={200: LeadSerializer},
+        description="Set the lead's interest: pushed to Instantly first, then recorded as the "
+        "newest state (a later stale webhook does not undo it). 502 when Instantly did not take "
+        "it, with the reason in plain words; nothing is recorded then.",
+    )
+)
 class LeadViewSet(ReadOnlyScopedViewSet):
     """A contact inside one campaign: its status there and its interest."""
 
@@ -428,6 +446,29 @@ class LeadViewSet(ReadOnlyScopedViewSet):
 
     def get_scoped_queryset(self, queryset):
         return queryset.select_related("contact").defer("raw")
+
+    @action(detail=True, methods=["post"])
+    def interest(self, request, pk=None):
+        lead = self.get_object()
+        params = InterestRequestSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        choice = interest.parse_choice(
+            params.validated_data["interest_status"], lead.organization_id
+        )
+        if choice is None:
+            raise ValidationError({"interest_status": ["Not an interest status or custom label."]})
+        try:
+            interest.set_interest(lead, *choice, user=request.user)
+        except interest.InterestNotPushed as exc:
+            raise InstantlyRefused(exc.reason) from exc
+        return Response(self.get_serializer(lead).data)
+
+
+class InstantlyRefused(exceptions.APIException):
+    """502: Instantly did not carry out the change; nothing was recorded here."""
+
+    status_code = status.HTTP_502_BAD_GATEWAY
+    default_code = "instantly_refused"
 
 
 # --- the organization's figures -------------------------------------------------------------

@@ -8,8 +8,9 @@ class InstantlyConfig(AppConfig):
     def ready(self):
         # Hooks into lower layers, which never import this one. (Imported here: an AppConfig
         # module must not import models before the registry is ready.)
-        from . import assignment, monitoring
+        from . import actions, assignment, monitoring
 
+        actions.register()
         assignment.register()
         # Backlog and connection gauges at every scrape; processing lag in readiness.
         monitoring.register()

@@ -152,6 +152,20 @@ class InstantlyClient(InstantlyTransport):
     def delete_lead(self, lead_id: str) -> None:
         self.request("DELETE", f"/leads/{_segment(lead_id)}")
 
+    def update_lead_interest(
+        self, lead_email: str, interest_value: int | None, campaign_id: str | None = None
+    ) -> None:
+        """Set a lead's interest status: `POST /api/v2/leads/update-interest-status` with
+        `lead_email`, `interest_value` (an `lt_interest_status` code or a custom label's value;
+        None resets the lead to plain "Lead") and optionally `campaign_id`. Documented at
+        https://developer.instantly.ai/api-reference/lead/update-the-interest-status-of-a-lead
+        (sure); the answer is `{"message": "... background job submitted"}`, so the change
+        lands in Instantly shortly after, not necessarily before this returns."""
+        body: dict[str, Any] = {"lead_email": lead_email, "interest_value": interest_value}
+        if campaign_id is not None:
+            body["campaign_id"] = campaign_id
+        self.request("POST", "/leads/update-interest-status", json=body)
+
     # --- unibox ------------------------------------------------------------------------------
 
     def iter_emails(

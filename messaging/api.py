@@ -1,8 +1,8 @@
 """API for threads and messages, and full-text message search.
 
 Customers see their organization's conversations; staff see all. Members and above may mark a
-thread or a message read or unread (the one thing written here: read state is Salesbrain's own,
-nothing synced from Instantly changes).
+thread or a message read or unread, mark a thread done, and reply to a lead (sent through
+Instantly by `replies`; viewers get 403, another organization's thread is a 404).
 """
 
 from __future__ import annotations
@@ -16,15 +16,16 @@ from drf_spectacular.utils import (
     extend_schema_field,
     extend_schema_view,
 )
-from rest_framework import mixins, serializers
+from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from campaigns.models import Campaign
 from salesbrain.api.pagination import WindowCountPagination
 from salesbrain.api.viewsets import INT_LOOKUP, ReadOnlyScopedViewSet, ScopedViewSet
 
-from . import search
+from . import replies, search, triage
 from .filters import MessageFilter, MessageSearchFilter, ThreadFilter
 from .models import Message, Thread
 
@@ -45,21 +46,66 @@ class ThreadSerializer(serializers.ModelSerializer):
         model = Thread
         fields = [
             "id", "organization", "campaign", "contact", "lead", "subject", "message_count",
-            "has_reply", "is_unread", "last_message_at", "last_inbound_at", "created_at",
+            "has_reply", "is_unread", "is_done", "awaits_our_reply", "done_at",
+            "last_message_at", "last_inbound_at", "created_at",
         ]  # fmt: skip
-        read_only_fields = [f for f in fields if f != "is_unread"]
+        read_only_fields = [f for f in fields if f not in ("is_unread", "is_done")]
+
+    is_done = serializers.BooleanField(read_only=True)
+    awaits_our_reply = serializers.BooleanField(
+        read_only=True, help_text="The last message is the lead's."
+    )
 
 
 class ReadStateSerializer(serializers.Serializer):
     is_unread = serializers.BooleanField()
 
 
+class TriageSerializer(serializers.Serializer):
+    is_unread = serializers.BooleanField(required=False)
+    is_done = serializers.BooleanField(
+        required=False, help_text="Done (archived); a new message from the lead reopens it."
+    )
+
+
+class ReplyRequestSerializer(serializers.Serializer):
+    body = serializers.CharField(
+        max_length=replies.MAX_BODY_LENGTH,
+        help_text="Plain text; blank lines make paragraphs, **bold**, *italic*, links.",
+    )
+    idempotency_key = serializers.CharField(
+        min_length=8, max_length=64,
+        help_text="One per compose (e.g. a UUID): the same key again answers the same message "
+        "and never sends twice.",
+    )  # fmt: skip
+
+
+class ReplySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Message
+        fields = [
+            "id", "thread", "direction", "kind", "subject", "body_text", "from_email", "to_email",
+            "sent_at", "status", "failure_reason", "sent_by", "idempotency_key",
+            "instantly_email_id",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
 @extend_schema_view(
     partial_update=extend_schema(
-        request=ReadStateSerializer,
-        description="Mark the thread read (`false`, which also marks its messages read) or "
-        "unread (`true`).",
-    )
+        request=TriageSerializer,
+        description="Mark the thread read (`is_unread: false`, which also marks its messages "
+        "read) or unread, and done (`is_done: true`) or open again.",
+    ),
+    reply=extend_schema(
+        request=ReplyRequestSerializer,
+        responses={202: ReplySerializer},
+        description="Reply to the lead through Instantly from the mailbox that received their "
+        "latest email. Answers 202 with the message: `status` is `sent`, or `failed` with "
+        "`failure_reason` in plain words (quota, authorisation, mailbox disconnected, rate "
+        "limited); `sending` while another request with the same key is still at it. The same "
+        "`idempotency_key` again answers the same message and sends nothing.",
+    ),
 )
 class ThreadViewSet(ReadOnlyScopedViewSet):
     """Conversations with leads; the inbox is `?has_reply=true`, newest reply first."""
@@ -76,15 +122,31 @@ class ThreadViewSet(ReadOnlyScopedViewSet):
 
     def partial_update(self, request, *args, **kwargs):
         thread = self.get_object()
-        params = ReadStateSerializer(data=request.data)
+        params = TriageSerializer(data=request.data)
         params.is_valid(raise_exception=True)
-        unread = params.validated_data["is_unread"]
+        data = params.validated_data
         with transaction.atomic():
-            Thread.objects.filter(pk=thread.pk).update(is_unread=unread)
-            if not unread:
-                Message.objects.filter(thread=thread, is_unread=True).update(is_unread=False)
-        thread.is_unread = unread
+            if "is_unread" in data:
+                triage.set_read(thread, unread=data["is_unread"])
+            if "is_done" in data:
+                triage.set_done(thread, done=data["is_done"])
         return Response(self.get_serializer(thread).data)
+
+    @action(detail=True, methods=["post"], serializer_class=ReplySerializer)
+    def reply(self, request, pk=None):
+        thread = self.get_object()
+        params = ReplyRequestSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        try:
+            message, _ = replies.reply(
+                thread,
+                user=request.user,
+                body=params.validated_data["body"],
+                idempotency_key=params.validated_data["idempotency_key"],
+            )
+        except replies.CannotReply as exc:
+            raise ValidationError({"thread": [str(exc)]}) from exc
+        return Response(ReplySerializer(message).data, status=status.HTTP_202_ACCEPTED)
 
 
 # --- messages -------------------------------------------------------------------------------

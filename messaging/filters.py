@@ -10,7 +10,7 @@ import django_filters
 
 from salesbrain.api.filters import DateTimeAfter, DateTimeBefore
 
-from . import search
+from . import search, triage
 from .models import Message, Thread
 
 
@@ -25,10 +25,27 @@ class ThreadFilter(django_filters.FilterSet):
     last_message_before = DateTimeBefore("last_message_at")
     last_inbound_after = DateTimeAfter("last_inbound_at")
     last_inbound_before = DateTimeBefore("last_inbound_at")
+    is_done = django_filters.BooleanFilter(method="filter_done")
+    awaiting_our_reply = django_filters.BooleanFilter(
+        method="filter_awaiting", label="The last message is the lead's."
+    )
+    email_account = django_filters.NumberFilter(
+        method="filter_mailbox", label="A sending mailbox that wrote or received in the thread."
+    )
 
     class Meta:
         model = Thread
         fields = ["campaign", "contact", "lead", "organization", "has_reply", "is_unread"]
+
+    def filter_done(self, queryset, name, value):
+        return triage.done(queryset, value)
+
+    def filter_awaiting(self, queryset, name, value):
+        awaiting = triage.awaiting_our_reply(queryset)
+        return awaiting if value else queryset.exclude(pk__in=awaiting.values("pk"))
+
+    def filter_mailbox(self, queryset, name, value):
+        return triage.via_mailbox(queryset, value)
 
 
 class MessageFilter(django_filters.FilterSet):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
@@ -31,6 +32,9 @@ class Thread(TenantModel):
     is_unread = models.BooleanField(default=False, db_index=True)
     last_message_at = models.DateTimeField(null=True, blank=True, db_index=True)
     last_inbound_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # Triage: set when someone marks the conversation done (archived); a new inbound message
+    # clears it again (`recording.update_threads`), so nothing the lead writes goes unseen.
+    done_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -50,6 +54,15 @@ class Thread(TenantModel):
     def __str__(self) -> str:
         return self.subject or f"Thread {self.pk}"
 
+    @property
+    def is_done(self) -> bool:
+        return self.done_at is not None
+
+    @property
+    def awaits_our_reply(self) -> bool:
+        """The last message is the lead's: someone here should answer."""
+        return bool(self.last_inbound_at and self.last_inbound_at >= self.last_message_at)
+
 
 class Message(TenantModel):
     """One email, sent by a campaign or received from a lead."""
@@ -63,6 +76,13 @@ class Message(TenantModel):
         REPLY = "reply", "Reply"
         AUTO_REPLY = "auto_reply", "Automatic reply"
         MANUAL = "manual", "Manual email"
+
+    class Status(models.TextChoices):
+        """Delivery of a reply written here; blank for every email recorded from Instantly."""
+
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
 
     thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="messages")
     campaign = models.ForeignKey(
@@ -94,6 +114,15 @@ class Message(TenantModel):
     # The webhook event that recorded it (`instantly.WebhookEvent`): a plain id, as `instantly`
     # sits above; its migration puts the database's foreign key on the column.
     source_event_id = models.BigIntegerField(null=True, blank=True, unique=True)
+    # A reply written in Salesbrain: who wrote it, how its sending went, and the compose's key
+    # that makes a double click or a retried request send one email (unique per organization).
+    status = models.CharField(max_length=8, choices=Status.choices, blank=True)
+    failure_reason = models.CharField(max_length=500, blank=True)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
+    idempotency_key = models.CharField(max_length=64, blank=True)
     search_vector = models.GeneratedField(
         expression=SearchVector(
             Coalesce("subject", models.Value(""), output_field=models.TextField()),
@@ -117,7 +146,12 @@ class Message(TenantModel):
                 fields=["campaign", "instantly_email_id"],
                 condition=~models.Q(instantly_email_id=""),
                 name="uniq_message_email_id",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "idempotency_key"],
+                condition=~models.Q(idempotency_key=""),
+                name="uniq_message_idempotency_key",
+            ),
         ]
         indexes = [
             GinIndex(fields=["search_vector"], name="message_search_gin"),

@@ -4,7 +4,9 @@ Same rules as `campaigns.recording`: whole batches, statements that are safe to 
 way for the caller to learn which messages are new, because only new messages are counted.
 A message is identified twice: by the event that reported it (one message per event) and by the
 provider's email id within its campaign. A message a sync already stored (same email id, no
-event yet) is adopted by the first event that reports it, and counted then.
+event yet) is adopted by the first event that reports it, and counted then. A reply written in
+Salesbrain (see `replies`) is adopted the same way but never counted again: it was counted when
+it was written.
 """
 
 from __future__ import annotations
@@ -93,9 +95,10 @@ def record_messages(messages: Sequence[Mapping[str, Any]]) -> set[int]:
             seen.add(key)
         offered.append(message)
     rows = insert_rows(
-        Message, offered, on_conflict=_ADOPT_BY_EMAIL_ID, returning=("source_event_id",)
+        Message, offered, on_conflict=_ADOPT_BY_EMAIL_ID, returning=("source_event_id", "status")
     )
-    return {row[0] for row in rows}
+    # A reply composed here has a delivery status; its copy from Instantly only links to it.
+    return {event_id for event_id, status in rows if not status}
 
 
 @dataclass
@@ -121,7 +124,8 @@ class ThreadChange:
 
 def update_threads(changes: Mapping[int, ThreadChange]) -> None:
     """Apply the batch's new messages to their threads in one statement (a human reply marks
-    the thread replied and unread; times only move forward)."""
+    the thread replied and unread, and reopens it when it was done; times only move
+    forward)."""
     rows = [
         (
             thread_id,
@@ -145,6 +149,7 @@ def update_threads(changes: Mapping[int, ThreadChange]) -> None:
         "last_inbound_at = GREATEST(t.last_inbound_at, v.inbound_at), "
         "has_reply = t.has_reply OR v.reply, "
         "is_unread = t.is_unread OR v.reply, "
+        "done_at = CASE WHEN v.reply THEN NULL ELSE t.done_at END, "
         "subject = CASE WHEN t.subject = '' THEN v.subject ELSE t.subject END, "
         "lead_id = COALESCE(t.lead_id, v.lead_id), "
         "instantly_thread_id = CASE WHEN t.instantly_thread_id = '' THEN v.tid "

@@ -121,7 +121,7 @@ def build_dataset(org_a, org_b, connection) -> Dataset:
                     organization=org, campaign=c, contact=contact, lead=lead,
                     subject="Quick question about your pipeline", has_reply=p < 3,
                     is_unread=p < 3, message_count=2 if p < 3 else 1,
-                    last_message_at=at(2 + p),
+                    last_message_at=at(2 + p), last_inbound_at=at(2 + p) if p < 3 else None,
                 )
                 for (c, p, contact), lead in zip(pairs, leads, strict=True)
             )  # fmt: skip
@@ -141,9 +141,11 @@ def build_dataset(org_a, org_b, connection) -> Dataset:
                     messages.append(
                         Message(
                             organization=org, thread=thread, campaign=c, contact=contact,
-                            direction=Message.Direction.INBOUND, kind=Message.Kind.REPLY,
-                            subject=REPLIES[p][0], body_text=REPLIES[p][1], is_unread=True,
-                            sent_at=at(2 + p),
+                            email_account=box, direction=Message.Direction.INBOUND,
+                            kind=Message.Kind.REPLY, subject=REPLIES[p][0],
+                            body_text=REPLIES[p][1], is_unread=True, sent_at=at(2 + p),
+                            instantly_email_id=f"em-{key}-{thread.pk}",
+                            from_email=contact.email, to_email=box.email,
                         )
                     )  # fmt: skip
             data.messages[key] = Message.objects.bulk_create(messages)

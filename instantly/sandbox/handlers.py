@@ -155,6 +155,23 @@ def list_leads(workspace: SandboxWorkspace, request: Request) -> Any:
     return page(leads, "id", limit, cursor)
 
 
+def update_interest_status(workspace: SandboxWorkspace, request: Request) -> Any:
+    body = request.json()
+    if not isinstance(body.get("lead_email"), str) or not body["lead_email"]:
+        raise ValueError("body must have required property 'lead_email'")
+    if "interest_value" not in body:
+        raise ValueError("body must have required property 'interest_value'")
+    value = body["interest_value"]
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+        raise ValueError("body/interest_value must be number,null")
+    campaign_id = body.get("campaign_id")
+    if campaign_id is not None:
+        uuid_param(campaign_id, "body/campaign_id")
+    return workspace.update_interest(
+        body["lead_email"], None if value is None else int(value), campaign_id
+    )
+
+
 def delete_lead(workspace: SandboxWorkspace, request: Request, id: str) -> Any:
     return workspace.delete_lead(uuid_param(id, "params/id"))
 
@@ -283,6 +300,7 @@ ROUTES = (
     ("POST", "/api/v2/leads", create_lead),
     ("POST", "/api/v2/leads/add", add_leads),
     ("POST", "/api/v2/leads/list", list_leads),
+    ("POST", "/api/v2/leads/update-interest-status", update_interest_status),
     ("DELETE", "/api/v2/leads/{id}", delete_lead),
     ("GET", "/api/v2/emails", list_emails),
     ("POST", "/api/v2/emails/reply", reply),

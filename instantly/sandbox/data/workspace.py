@@ -390,6 +390,19 @@ class SandboxWorkspace:
         self._email_index[email_id] = row
         return row
 
+    def update_interest(
+        self, lead_email: str, interest_value: int | None, campaign_id: str | None
+    ) -> dict[str, Any]:
+        """Set `lt_interest_status` of the lead(s) with this email (in one campaign if given),
+        as POST /leads/update-interest-status does; NotFound when no lead has the email."""
+        leads = self.leads(campaign_id) if campaign_id else self.leads()
+        matching = [lead for lead in leads if lead["email"].lower() == lead_email.lower()]
+        if not matching:
+            raise NotFound(f"Lead {lead_email} not found")
+        for lead in matching:
+            lead["lt_interest_status"] = interest_value
+        return {"message": "Lead interest status update background job submitted"}
+
     # --- webhook subscriptions ---------------------------------------------------------------
 
     def webhook(self, webhook_id: str) -> dict[str, Any]:
