@@ -12,5 +12,7 @@ urlpatterns = [
     path("campaigns/<uuid:pk>/", views.campaign_detail, name="campaign"),
     path("leads/", views.lead_list, name="leads"),
     path("leads/export.csv", views.lead_export, name="leads-export"),
+    path("leads/<int:pk>/", views.lead_detail, name="lead"),
+    path("leads/<int:pk>/interest/", views.lead_interest, name="lead-interest"),
     path("mailboxes/", views.mailbox_list, name="mailboxes"),
 ]

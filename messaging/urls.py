@@ -11,4 +11,6 @@ urlpatterns = [
     path("inbox/<int:pk>/", views.thread_detail, name="thread"),
     path("inbox/<int:pk>/read/", views.mark_read, name="mark-read"),
     path("inbox/<int:pk>/unread/", views.mark_unread, name="mark-unread"),
+    path("inbox/<int:pk>/done/", views.mark_done, name="done"),
+    path("inbox/<int:pk>/reply/", views.reply, name="reply"),
 ]

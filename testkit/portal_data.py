@@ -453,6 +453,7 @@ def _threads(organization, campaign, leads, senders, today, rng):
                 to_email=ours,
                 sent_at=thread.last_inbound_at,
                 is_unread=thread.is_unread,
+                instantly_email_id=f"received-{thread.pk}",
             )
         )
         if interest == InterestStatus.INTERESTED:

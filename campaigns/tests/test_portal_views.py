@@ -451,15 +451,25 @@ def test_csv_export_for_user_without_organization_has_no_data(client, charlie, d
 def test_leads_are_paginated(client, alice, data_a):
     login(client, alice)
     first = client.get(reverse("portal:leads")).context["page"]
-    assert first.paginator.count == 36 and len(first.object_list) == 36  # one page of 50
+    # Pages of 20 keep a phone page short: 36 leads are 20 + 16.
+    assert first.paginator.count == 36 and len(first.object_list) == 20
     with staff_scope():
         for i in range(20):
             contact = Contact.objects.create(organization=data_a.organization, email=f"p{i}@x.io")
             Lead.objects.create(
                 organization=data_a.organization, campaign=data_a.campaigns[0], contact=contact
             )
-    second = client.get(reverse("portal:leads"), {"page": 2}).context["page"]
-    assert second.number == 2 and len(second.object_list) == 6
+    third = client.get(reverse("portal:leads"), {"page": 3}).context["page"]
+    assert third.number == 3 and len(third.object_list) == 16
+
+
+def test_leads_sort_by_email_and_link_to_their_page(client, alice, data_a):
+    login(client, alice)
+    response = client.get(reverse("portal:leads"), {"sort": "email"})
+    emails = [lead.contact.email for lead in response.context["page"].object_list]
+    assert emails == sorted(emails) and len(emails) == 20
+    first = response.context["page"].object_list[0]
+    assert reverse("portal:lead", args=[first.pk]) in body(response)
 
 
 # --- Mailboxes --------------------------------------------------------------------------------

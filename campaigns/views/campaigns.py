@@ -20,6 +20,7 @@ from campaigns.models import (
     Lead,
     LeadStatus,
 )
+from campaigns.templatetags.variants import variant_letter
 
 from .access import HEAVY_CAMPAIGN_FIELDS, portal_page
 from .dashboard import activity_chart, figure_cards
@@ -145,7 +146,7 @@ def _step_rows(request, campaign: Campaign) -> tuple[list[dict], str]:
         result.append(
             {
                 "step": row["step"],
-                "variant": "ABCDEFGHIJ"[variant - 1] if 0 < variant <= 10 else variant,
+                "variant": variant_letter(variant),
                 "subject": subjects.get((row["step"], variant), ""),
                 "sent": number(counts["sent"]),
                 "open_rate": percent(rates["open_rate"]) if counts["unique_opened"] else "–",

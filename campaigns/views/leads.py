@@ -17,7 +17,16 @@ from campaigns.models import Campaign, InterestStatus, Lead, LeadStatus
 
 from .access import portal_page
 
-PAGE_SIZE = 50
+# Short enough that a page stays readable on a phone (each lead is a card there).
+PAGE_SIZE = 20
+SORTS = {
+    "": ("Latest activity", [F("last_activity").desc(nulls_last=True)]),
+    "name": ("Name", ["contact__first_name", "contact__last_name"]),
+    "email": ("Email", ["contact__email"]),
+    "status": ("Status", ["status"]),
+    "interest": ("Interest", [F("interest_status_at").desc(nulls_last=True)]),
+    "campaign": ("Campaign", ["campaign__name"]),
+}
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -28,6 +37,9 @@ class LeadFilterForm(forms.Form):
     status = forms.ChoiceField(required=False, choices=[("", "Any status"), *LeadStatus.choices])
     interest = forms.ChoiceField(
         required=False, choices=[("", "Any interest"), ("none", "Not set"), *InterestStatus.choices]
+    )
+    sort = forms.ChoiceField(
+        required=False, choices=[(key, label) for key, (label, _) in SORTS.items()], label="Sort by"
     )
 
     def __init__(self, *args, organization, **kwargs):
@@ -52,6 +64,8 @@ def filtered_leads(request) -> tuple[LeadFilterForm, object]:
             "contact_id",
             "status",
             "interest_status",
+            "interest_label",
+            "interest_status_at",
             "last_activity_at",
             "campaign__name",
             "campaign__instantly_id",
@@ -82,6 +96,8 @@ def filtered_leads(request) -> tuple[LeadFilterForm, object]:
             leads = leads.filter(interest_status="")
         elif data["interest"]:
             leads = leads.filter(interest_status=data["interest"])
+        if data.get("sort"):
+            leads = leads.order_by(*SORTS[data["sort"]][1], "contact__email", "pk")
     return form, leads
 
 

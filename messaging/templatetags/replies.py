@@ -31,3 +31,15 @@ def latest_replies(organization, campaign=None, limit=6, empty="No replies yet."
         .order_by(F("last_inbound_at").desc(nulls_last=True), "-pk")[:limit]
     )
     return {"threads": list(threads), "per_campaign": campaign is not None, "empty": empty}
+
+
+@register.inclusion_tag("inbox/_lead_threads.html")
+def lead_threads(organization, contact_id):
+    """Every conversation with this contact, newest first, for the lead page (campaigns)."""
+    threads = (
+        Thread.objects.filter(organization=organization, contact_id=contact_id)
+        .select_related("campaign")
+        .defer(*without_raw("campaign"))
+        .order_by(F("last_message_at").desc(nulls_last=True), "-pk")
+    )
+    return {"threads": list(threads)}
