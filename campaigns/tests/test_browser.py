@@ -11,6 +11,8 @@ import io
 from pathlib import Path
 
 import pytest
+import responses
+from django.conf import settings
 
 from testkit import PASSWORD, build_org_dataset
 from testkit.browser import chromium_path, open_page, shot
@@ -83,7 +85,7 @@ def test_customer_walks_through_the_portal(base_url, portal_data, browser_page):
     assert "Steps and variants" in page.content()
     shot(page, "04-campaign")
 
-    # Inbox, an unread thread, mark it read.
+    # Inbox, an unread thread: opening it reads it.
     page.click("nav.mainnav >> text=Inbox")
     page.wait_for_url("**/inbox/")
     assert page.locator(".thread-row").count() > 0
@@ -94,10 +96,7 @@ def test_customer_walks_through_the_portal(base_url, portal_data, browser_page):
     assert page.locator(".message.outbound").count() >= 1
     thread_pk = int(page.url.rstrip("/").split("/")[-1])
     shot(page, "06-thread")
-    page.click("text=Mark as read")
-    page.wait_for_selector("text=Marked read.")
     assert page.locator("button:has-text('Mark as unread')").count() == 1
-    shot(page, "07-thread-marked-read")
     # The inbox no longer marks it (checked in the page: no ORM while Playwright runs).
     page.click("text=← Inbox")
     page.wait_for_url("**/inbox/")
@@ -165,3 +164,63 @@ def test_staff_pick_an_organization_and_see_its_portal(base_url, staff_data, bro
     page.wait_for_selector("h1:text('Dashboard')")
     assert "You are viewing Bluebird Growth" in page.locator(".staffbar").inner_text()
     shot(page, "12-staff-viewing-organization")
+
+
+def test_alice_works_the_inbox(base_url, portal_data, browser_page):
+    """Open a thread (it becomes read), reply and see it sent, set "Meeting booked", search
+    the inbox, open a lead page; screenshots of each at desktop and 390 px."""
+    page, base = browser_page, base_url
+    api = settings.INSTANTLY_API_BASE_URL.rstrip("/") + "/api/v2"
+    mock = responses.RequestsMock(assert_all_requests_are_fired=False)
+    mock.add(responses.POST, f"{api}/emails/reply", json={"id": "browser-sent-1"})
+    mock.add(responses.POST, f"{api}/leads/update-interest-status", json={"message": "ok"})
+    mock.start()
+    try:
+        page.goto(base + "/accounts/login/")
+        page.fill("#id_username", "alice")
+        page.fill("#id_password", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(base + "/")
+
+        def both(name):
+            shot(page, f"20-{name}-desktop")
+            page.set_viewport_size({"width": 390, "height": 844})
+            assert page.evaluate("document.documentElement.scrollWidth") <= 390, name
+            shot(page, f"20-{name}-phone")
+            page.set_viewport_size({"width": 1360, "height": 900})
+
+        page.goto(base + "/inbox/?state=all")
+        page.click(".thread-row.unread a >> nth=0")
+        page.wait_for_selector("ol.conversation")
+        assert page.locator(".badge.warn:has-text('Unread')").count() == 0
+        both("thread-read")
+
+        page.fill("#reply textarea", "Thanks! Does **Tuesday 10:00** work for you?")
+        page.click("text=Send reply")
+        page.wait_for_selector("text=Reply sent.")
+        sent = page.locator(".message.outbound").last
+        assert "Sent" in sent.inner_text() and "Tuesday 10:00" in sent.inner_text()
+        both("thread-replied")
+
+        page.select_option(".interest-form select", "meeting_booked")
+        page.click(".interest-form button")
+        page.wait_for_selector("text=Interest updated in Instantly.")
+        assert "Meeting booked" in page.locator(".thread-side").inner_text()
+        both("thread-meeting-booked")
+
+        page.goto(base + "/inbox/")
+        page.fill("input[name=q]", "outbound")
+        page.click("text=Filter")
+        page.wait_for_selector(".thread-row")
+        assert page.locator(".thread-row mark").count() >= 1
+        both("inbox-search")
+
+        page.click(".thread-row a >> nth=0")
+        page.click("text=Lead page →")
+        page.wait_for_selector("h2:text('Timeline')")
+        assert "Meeting booked" in page.content() or "Status" in page.content()
+        both("lead-page")
+        assert [c.request.url.rsplit("/", 1)[-1] for c in mock.calls].count("reply") == 1
+    finally:
+        mock.stop()
+        mock.reset()
