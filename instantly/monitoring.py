@@ -14,7 +14,7 @@ from django.conf import settings
 
 from instantly import status
 from instantly.models import ProviderConnection
-from salesbrain import metrics
+from salesbrain import health, metrics
 
 
 def backlog(now: dt.datetime | None = None) -> metrics.Backlog:
@@ -56,8 +56,6 @@ def _timestamp(value: dt.datetime | None) -> float | None:
 
 
 def register() -> None:
-    from salesbrain import health
-
     metrics.on_scrape("webhook_backlog", lambda: metrics.backlog_metrics(backlog()))
     metrics.on_scrape("connections", lambda: metrics.connection_metrics(connection_states()))
     health.register_readiness_check("processing_lag", processing_lag_check)

@@ -9,6 +9,7 @@ class SalesbrainConfig(AppConfig):
     verbose_name = "Salesbrain"
 
     def ready(self):
+        # Imported once the app registry is ready (it touches the database backend).
         from . import dbmetrics
 
         connection_created.connect(dbmetrics.install, dispatch_uid="sb_count_queries")

@@ -32,6 +32,9 @@ app.autodiscover_tasks()
 app.autodiscover_tasks(["instantly.webhooks"])
 
 
+# The metrics modules are imported inside these handlers, when a worker starts or stops:
+# `salesbrain/__init__` imports this module before Django's settings are ready, and they read
+# settings at import.
 @signals.celeryd_init.connect
 def _worker_starting(**kwargs):
     from salesbrain import worker_metrics

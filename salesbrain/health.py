@@ -14,6 +14,8 @@ from collections.abc import Callable
 from django.conf import settings
 from django.db import connection
 
+from salesbrain.celery import app
+
 Check = Callable[[], dict]
 _readiness_checks: dict[str, Check] = {}
 
@@ -32,8 +34,6 @@ def check_database() -> dict:
 def check_broker() -> dict:
     if not settings.CELERY_BROKER_URL:
         return {"ok": True, "mode": "eager", "detail": "no broker configured; tasks run in-process"}
-    from salesbrain.celery import app
-
     started = time.perf_counter()
     try:
         with app.connection_for_write() as conn:

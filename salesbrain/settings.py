@@ -115,6 +115,7 @@ TEMPLATES = [
 if env.str("DATABASE_URL", default=""):
     _owner_db = env.db_url("DATABASE_URL")
 else:
+    # Only without DATABASE_URL: the embedded server's package is not needed otherwise.
     from salesbrain.embedded_db import embedded_database_config
 
     _owner_db = embedded_database_config(VAR_DIR)
@@ -362,6 +363,7 @@ SENTRY_ENVIRONMENT = env.str("SENTRY_ENVIRONMENT", default="") or (
 SENTRY_RELEASE = env.str("SENTRY_RELEASE", default="")
 SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0)
 if SENTRY_DSN and not TESTING:
+    # Only when Sentry is on: sentry-sdk is not imported by a process that does not report.
     from salesbrain.errortracking import init_sentry, scrub_literals
 
     init_sentry(

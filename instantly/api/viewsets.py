@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from instantly.models import ProviderConnection, WebhookEvent
+from instantly.webhooks.reprocess import REPROCESSABLE, reprocess_events
 from salesbrain.api.errors import Conflict
 from salesbrain.api.permissions import IsAgencyStaff, IsAgencyStaffAdminWrites
 from salesbrain.api.throttling import SyncThrottle
@@ -96,8 +97,6 @@ class WebhookEventViewSet(ReadOnlyScopedViewSet):
     @action(detail=True, methods=["post"])
     def reprocess(self, request, pk=None):
         """Put one failed or ignored event back in the queue."""
-        from instantly.webhooks.reprocess import REPROCESSABLE, reprocess_events
-
         event = self.get_object()
         if event.status not in REPROCESSABLE:
             raise Conflict(
@@ -110,8 +109,6 @@ class WebhookEventViewSet(ReadOnlyScopedViewSet):
     @action(detail=False, methods=["post"], url_path="reprocess")
     def reprocess_many(self, request):
         """Put the failed or ignored events among `ids` back in the queue (others are skipped)."""
-        from instantly.webhooks.reprocess import reprocess_events
-
         params = serializers.ReprocessManySerializer(data=request.data)
         params.is_valid(raise_exception=True)
         visible = self.get_queryset().filter(pk__in=params.validated_data["ids"])
