@@ -103,6 +103,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.tenant",
                 "messaging.context_processors.inbox",
+                "messaging.context_processors.notification_bell",
             ],
         },
     },
