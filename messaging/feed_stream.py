@@ -19,9 +19,9 @@ import logging
 import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
-from asgiref.sync import sync_to_async
 from django.db import close_old_connections, connections
 
 from accounts.tenancy import staff_scope, tenant_scope
@@ -57,13 +57,35 @@ def _read_lines(ids: list[int]) -> list[tuple[uuid.UUID, int, str]]:
 
 
 def _missed_lines(organization_id, last_id: int) -> list[tuple[int, str]]:
-    close_old_connections()
     with tenant_scope(organization_id):
         return [(e.id, feed.sse_frame(e)) for e in feed.after(organization_id, last_id)]
 
 
-read_lines = sync_to_async(_read_lines, thread_sensitive=False)
-missed_lines = sync_to_async(_missed_lines, thread_sensitive=False)
+def _missed_lines_in_pool(organization_id, last_id: int) -> list[tuple[int, str]]:
+    close_old_connections()  # a pool thread's connection may have aged out
+    return _missed_lines(organization_id, last_id)
+
+
+# One thread per process reads for every stream: its one database connection is reused, and
+# reads are small (a batch of announced rows, one organization's missed lines).
+_database_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="feed-db")
+
+
+async def _in_database_thread(function, *args):
+    return await asyncio.get_running_loop().run_in_executor(_database_thread, function, *args)
+
+
+async def read_lines(ids: list[int]):
+    return await _in_database_thread(_read_lines, ids)
+
+
+async def missed_lines(organization_id, last_id: int):
+    return await _in_database_thread(_missed_lines_in_pool, organization_id, last_id)
+
+
+def close_database_connection() -> None:
+    """Close the reading thread's connection (tests, before their database is dropped)."""
+    _database_thread.submit(connections.close_all).result()
 
 
 class Broadcaster:
@@ -85,6 +107,14 @@ class Broadcaster:
         self.streams[organization_id].discard(queue)
         if not self.streams[organization_id]:
             del self.streams[organization_id]
+
+    async def stop(self) -> None:
+        """Stop listening and close the connection (server shutdown, tests)."""
+        if self.task is not None:
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.task
+            self.task = None
 
     def count(self) -> int:
         return sum(len(queues) for queues in self.streams.values())
@@ -190,7 +220,7 @@ async def _newest(organization_id) -> int:
         with tenant_scope(organization_id):
             return feed.newest_id(organization_id)
 
-    return await sync_to_async(newest, thread_sensitive=False)()
+    return await _in_database_thread(newest)
 
 
 def polling_stream(

@@ -49,7 +49,7 @@ def test_bell_shows_each_users_unread_count_on_every_page(alice, victor, bob, no
     for url in (reverse("portal:dashboard"), reverse("inbox:list"), reverse("portal:leads")):
         page = alice_client.get(url)
         assert page.context["notifications_unread"]() == 3, url
-        assert b'data-bell-count>3<' in page.content
+        assert b"data-bell-count>3<" in page.content
     assert login(bob).get(reverse("portal:dashboard")).context["notifications_unread"]() == 1
     # Alice reading one leaves victor's count alone: read state is per user.
     alice_client.post(reverse("notifications:read", args=[notes["meeting"].pk]))
