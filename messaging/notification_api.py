@@ -39,7 +39,9 @@ MarkedSerializer = inline_serializer("NotificationsMarked", {"marked": serialize
 
 @extend_schema(
     parameters=[
-        OpenApiParameter("kind", str, enum=Notification.Kind.values),
+        OpenApiParameter(
+            "kind", str, description="One kind: " + ", ".join(Notification.Kind.values)
+        ),
         OpenApiParameter("unread", bool, description="Only those this caller has not read."),
     ]
 )

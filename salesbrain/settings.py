@@ -312,6 +312,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "CampaignStatusEnum": "campaigns.models.CampaignStatus",
         "MailboxStatusEnum": "campaigns.models.MailboxStatus",
+        "NotificationKindEnum": "messaging.models.Notification.Kind",
+        "MessageKindEnum": "messaging.models.Message.Kind",
         "WarmupStatusEnum": "campaigns.models.WarmupStatus",
         "LeadStatusEnum": "campaigns.models.LeadStatus",
         "InterestStatusEnum": "campaigns.models.InterestStatus",
