@@ -325,3 +325,20 @@ def _add_counts(
         if any(tally.values())
     ]
     increment(model, rows, (key_field, "date"), counters)
+
+
+def customers_of_mailboxes(mailbox_ids: Iterable[int]) -> dict[int, set[Any]]:
+    """The organizations whose campaigns send from each mailbox: who a mailbox problem
+    concerns, whatever organization owns the mailbox itself (often the shared workspace)."""
+    ids = [i for i in set(mailbox_ids) if i]
+    found: dict[int, set[Any]] = {i: set() for i in ids}
+    if ids:
+        rows = (
+            CampaignSender.objects.unscoped()
+            .filter(email_account_id__in=ids, organization_id__isnull=False)
+            .values_list("email_account_id", "organization_id")
+            .distinct()
+        )
+        for mailbox_id, organization_id in rows:
+            found[mailbox_id].add(organization_id)
+    return found

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
@@ -10,6 +11,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.managers import TenantModel
+from salesbrain import encryption
 
 
 class Thread(TenantModel):
@@ -187,6 +189,8 @@ class Notification(TenantModel):
     source_event_id = models.BigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     read_at = models.DateTimeField(null=True, blank=True)
+    # Set once email and Slack delivery has been scheduled (the dispatcher's claim).
+    dispatched_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -198,3 +202,138 @@ class Notification(TenantModel):
 
     def __str__(self) -> str:
         return self.title
+
+
+class NotificationRead(TenantModel):
+    """That one user has read one notification.
+
+    Read state is per user, and a notification belongs to an organization: rows are written
+    only when someone reads, so raising a notification stays one insert whatever the team's
+    size, and a member who joins later sees the organization's history as unread."""
+
+    notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="reads")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    read_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "notification"], name="uniq_notification_read")
+        ]
+
+
+class NotificationPreference(TenantModel):
+    """How one member wants to hear about the organization's notifications by email."""
+
+    class Email(models.TextChoices):
+        OFF = "off", "Never"
+        IMMEDIATE = "immediate", "Immediately"
+        DAILY = "daily", "Daily digest"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    email = models.CharField(max_length=16, choices=Email.choices, default=Email.OFF)
+    # Kinds to email; empty means every kind.
+    kinds = ArrayField(models.CharField(max_length=32), default=list, blank=True)
+    digest_hour = models.PositiveSmallIntegerField(default=8)
+    time_zone = models.CharField(max_length=64, default="UTC")
+    last_digest_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "organization"], name="uniq_notification_preference"
+            )
+        ]
+
+    def wants(self, kind: str) -> bool:
+        return not self.kinds or kind in self.kinds
+
+
+class SlackWebhook(TenantModel):
+    """An organization's Slack incoming-webhook URL (a secret: stored encrypted)."""
+
+    url_encrypted = models.TextField(editable=False)
+    url_hint = models.CharField(max_length=40, blank=True, editable=False)
+    is_active = models.BooleanField(default=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization"], name="uniq_slack_webhook_per_org")
+        ]
+
+    @property
+    def url(self) -> str:
+        return encryption.decrypt(self.url_encrypted) if self.url_encrypted else ""
+
+    @url.setter
+    def url(self, value: str) -> None:
+        self.url_encrypted = encryption.encrypt(value)
+        # Only the path's start shows: the rest of an incoming-webhook URL is its secret.
+        self.url_hint = value[:34]
+
+    def __str__(self) -> str:
+        return f"Slack {self.url_hint}…"
+
+
+class DeliveryAttempt(TenantModel):
+    """One try at delivering a notification, a digest or a staff alert: what, where, how it
+    ended. Kept for support ("did alice get the email?") and to count a URL's failures."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "Email"
+        SLACK = "slack", "Slack"
+
+    class Status(models.TextChoices):
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    status = models.CharField(max_length=16, choices=Status.choices)
+    # What was delivered: "notification:12", "digest:<user>:<date>", "alert:7", "test".
+    subject_key = models.CharField(max_length=80, db_index=True)
+    recipient = models.CharField(max_length=254)
+    attempt = models.PositiveSmallIntegerField(default=1)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+
+class FeedEvent(TenantModel):
+    """One line of an organization's live feed: a reply, an interest change, a meeting, a
+    bounce, a mailbox problem. Its id orders the feed and is the SSE event id, so a client
+    resuming with `Last-Event-ID` asks the database for everything after it and misses
+    nothing; a database trigger announces each new row with `pg_notify` when its transaction
+    commits (migration 0005)."""
+
+    class Kind(models.TextChoices):
+        REPLY = "reply", "Reply"
+        INTEREST = "interest", "Interest changed"
+        MEETING = "meeting", "Meeting booked"
+        BOUNCE = "bounce", "Bounce"
+        MAILBOX = "mailbox", "Mailbox problem"
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    title = models.CharField(max_length=300)
+    detail = models.CharField(max_length=300, blank=True)
+    occurred_at = models.DateTimeField()
+    created_at = models.DateTimeField(default=timezone.now)
+    campaign_id = models.UUIDField(null=True, blank=True)
+    lead_id = models.BigIntegerField(null=True, blank=True)
+    thread_id = models.BigIntegerField(null=True, blank=True)
+    # One line per (webhook event, kind, organization): reprocessing adds nothing; a shared
+    # mailbox's problem gets a line in each customer's feed.
+    source_event_id = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source_event_id", "kind", "organization"],
+                name="uniq_feed_event_per_event",
+            )
+        ]
+        indexes = [models.Index(fields=["organization", "-id"], name="feedevent_org_idx")]

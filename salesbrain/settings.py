@@ -103,6 +103,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.tenant",
                 "messaging.context_processors.inbox",
+                "messaging.context_processors.notification_bell",
             ],
         },
     },
@@ -312,6 +313,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "CampaignStatusEnum": "campaigns.models.CampaignStatus",
         "MailboxStatusEnum": "campaigns.models.MailboxStatus",
+        "NotificationKindEnum": "messaging.models.Notification.Kind",
+        "MessageKindEnum": "messaging.models.Message.Kind",
         "WarmupStatusEnum": "campaigns.models.WarmupStatus",
         "LeadStatusEnum": "campaigns.models.LeadStatus",
         "InterestStatusEnum": "campaigns.models.InterestStatus",

@@ -29,6 +29,8 @@ urlpatterns = [
     path("webhooks/instantly/", include("instantly.webhooks.urls")),
     path("", include("campaigns.urls")),
     path("", include("messaging.urls")),
+    path("", include("messaging.notification_urls")),
+    path("", include("messaging.feed_urls")),
 ]
 
 # Django's own error answers: JSON under /api/ (one format), the usual pages elsewhere.

@@ -12,7 +12,7 @@ import datetime as dt
 from accounts.tenancy import staff_scope
 from campaigns.models import Campaign, Contact
 from instantly.models import ProviderConnection, WebhookEvent
-from messaging.models import Message, Thread
+from messaging.models import FeedEvent, Message, Notification, Thread
 
 SHARED_API_KEY = "test-shared-key-0000"  # the shared connection's key: no page may show it
 SENT_AT = dt.datetime(2026, 11, 1, 10, tzinfo=dt.UTC)
@@ -125,3 +125,18 @@ def make_tenant_rows(org_a, org_b, connection) -> dict:
         )
         rows[key] = {"campaign": campaign, "contact": contact, "thread": thread, "message": message}
     return rows
+
+
+def make_notification(organization, kind=Notification.Kind.LEAD_INTERESTED, **fields):
+    """A notification of `organization` (title "Lead interested" unless given)."""
+    fields.setdefault("title", "Lead interested")
+    with staff_scope():
+        return Notification.objects.create(organization=organization, kind=kind, **fields)
+
+
+def make_feed_event(organization, kind=FeedEvent.Kind.REPLY, **fields):
+    """A live-feed line of `organization`; committing it announces it to open streams."""
+    fields.setdefault("title", "Reply from a lead")
+    fields.setdefault("occurred_at", SENT_AT)
+    with staff_scope():
+        return FeedEvent.objects.create(organization=organization, kind=kind, **fields)

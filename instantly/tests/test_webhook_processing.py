@@ -33,7 +33,7 @@ from instantly.models import Alert, WebhookEvent
 from instantly.webhooks import apply, queue, tasks
 from instantly.webhooks.ingest import store_delivery
 from instantly.webhooks.reprocess import reprocess_events
-from messaging.models import Message, Notification, Thread
+from messaging.models import FeedEvent, Message, Notification, Thread
 from testkit import make_connection
 
 pytestmark = pytest.mark.django_db
@@ -876,3 +876,37 @@ def test_reprocess_command_selects_by_status_ids_and_date(connection, capsys):
     assert [event(pk).status for pk in ids] == ["pending", "pending", "ignored"]
     call_command("instantly_reprocess", "--status", "ignored", "--dry-run")
     assert "1 events would be reprocessed" in capsys.readouterr().out
+
+
+# --- live feed lines --------------------------------------------------------------------------
+
+
+def test_replies_and_interest_changes_reach_the_customers_feed_once(org_a, org_b, org_connection):
+    deliver(org_connection, SENT, REPLIED, INTERESTED)
+    process()
+    process(list(WebhookEvent.objects.unscoped().values_list("pk", flat=True)))  # again
+    with tenant_scope(org_a.pk):
+        lines = list(FeedEvent.objects.order_by("id").values_list("kind", "title", "thread_id"))
+        thread_id = Thread.objects.get().pk
+    assert [kind for kind, _, _ in lines] == [FeedEvent.Kind.REPLY, FeedEvent.Kind.INTEREST]
+    assert lines[0][1] == "Reply from Maya Patel" and lines[0][2] == thread_id
+    with tenant_scope(org_b.pk):
+        assert not FeedEvent.objects.exists()
+
+
+def test_a_shared_mailbox_problem_reaches_the_feed_of_each_customer_it_sends_for(
+    org_a, org_b, connection
+):
+    with staff_scope():
+        mailbox = EmailAccount.objects.create(
+            connection_id=connection.pk, email=ACCOUNT_ERROR["email_account"].lower()
+        )
+        campaign = Campaign.objects.create(
+            organization=org_a, connection_id=connection.pk, instantly_id="cmp-x"
+        )
+        CampaignSender.objects.create(organization=org_a, campaign=campaign, email_account=mailbox)
+    deliver(connection, ACCOUNT_ERROR)
+    process()
+    with staff_scope():
+        lines = list(FeedEvent.objects.values_list("organization_id", "kind"))
+    assert lines == [(org_a.pk, FeedEvent.Kind.MAILBOX)]

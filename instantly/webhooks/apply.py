@@ -23,12 +23,14 @@ from campaigns.models import Activity
 from instantly import codes
 from instantly.models import Alert, WebhookEvent
 from messaging import recording as messaging
-from messaging.models import Message, Notification
+from messaging.feed import record_feed_events
+from messaging.models import FeedEvent, Message, Notification
 from salesbrain import bulk
 
 from .effects import (
     CAMPAIGN_COUNTERS,
     CAMPAIGN_EVENTS,
+    FEED_EVENTS,
     FIRST_IN_THREAD,
     FIRST_OF_LEAD,
     HANDLED_EVENTS,
@@ -43,6 +45,7 @@ from .effects import (
     NOTIFICATIONS,
 )
 from .events import WebhookFields, extract_fields
+from .feed_lines import feed_line
 
 Status = WebhookEvent.Status
 
@@ -134,6 +137,7 @@ class Batch:
         self._notify([i for i in leads if i.type in NOTIFICATIONS and i.is_new])
         self._campaign_events([i for i in self.live if i.type in CAMPAIGN_EVENTS])
         self._mailbox_events([i for i in self.live if i.type in MAILBOX_EVENTS])
+        self._feed([i for i in self.live if i.type in FEED_EVENTS and i.is_new])
         self._count(leads)
         for item in self.live:
             if item.outcome is None:
@@ -385,6 +389,22 @@ class Batch:
                 }
             )
         bulk.insert_rows(Notification, notes)
+
+    def _feed(self, items: list[_Item]) -> None:
+        """Lines for the live feed of each organization concerned: a lead's campaign's
+        organization, or every customer whose campaigns send from a failing mailbox."""
+        customers = campaigns.customers_of_mailboxes(
+            i.mailbox_id for i in items if FEED_EVENTS[i.type][0] == FeedEvent.Kind.MAILBOX
+        )
+        rows = []
+        for item in items:
+            kind, title = FEED_EVENTS[item.type]
+            if kind == FeedEvent.Kind.MAILBOX:
+                orgs = customers.get(item.mailbox_id, set())
+            else:
+                orgs = {item.org} - {None}
+            rows += [feed_line(item, org, kind, title, self.now) for org in sorted(orgs, key=str)]
+        record_feed_events(rows)
 
     def _campaign_events(self, items: list[_Item]) -> None:
         if not items:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from campaigns.models import Activity, CampaignStatus, InterestStatus, LeadStatus, MailboxStatus
 from instantly.models import Alert
-from messaging.models import Message, Notification
+from messaging.models import FeedEvent, Message, Notification
 
 from .events import EventType
 
@@ -104,3 +104,20 @@ NOTIFICATIONS = {
 def is_handled(event_type: str) -> bool:
     """Whether processing does anything with this type (others are stored as ignored)."""
     return event_type in HANDLED_EVENTS
+
+
+# What reaches an organization's live feed: the kind of line and its title ({lead} is the
+# lead's name or address, {mailbox} the mailbox's address).
+FEED_EVENTS = {
+    E.REPLIED: (FeedEvent.Kind.REPLY, "Reply from {lead}"),
+    E.BOUNCED: (FeedEvent.Kind.BOUNCE, "Email to {lead} bounced"),
+    **{
+        event: (FeedEvent.Kind.INTEREST, "{lead}: " + str(InterestStatus(status).label))
+        for event, status in INTEREST_EVENTS.items()
+    },
+    E.LEAD_MEETING_BOOKED: (FeedEvent.Kind.MEETING, "Meeting booked with {lead}"),
+    **{
+        event: (FeedEvent.Kind.MAILBOX, "Mailbox {mailbox} " + what)
+        for event, (_, _, what) in MAILBOX_EVENTS.items()
+    },
+}

@@ -15,6 +15,7 @@ from campaigns.api import (
 )
 from instantly.api.viewsets import ProviderConnectionViewSet, WebhookEventViewSet
 from messaging.api import CampaignMessagesViewSet, MessageViewSet, ThreadViewSet
+from messaging.notification_api import NotificationViewSet
 
 from . import schema  # noqa: F401 - registers the token scheme with drf-spectacular
 from .errors import api_not_found
@@ -37,6 +38,7 @@ router.register("contacts", ContactViewSet, basename="contact")
 router.register("leads", LeadViewSet, basename="lead")
 router.register("threads", ThreadViewSet, basename="thread")
 router.register("messages", MessageViewSet, basename="message")
+router.register("notifications", NotificationViewSet, basename="notification")
 # Every user, for themselves.
 router.register("tokens", ApiTokenViewSet, basename="api-token")
 # Agency staff.

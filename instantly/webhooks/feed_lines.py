@@ -1,0 +1,27 @@
+"""One live-feed line from one applied event (the row `messaging.feed` records)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+
+def feed_line(item, organization_id: Any, kind: str, title: str, now: dt.datetime) -> dict:
+    """The feed row for `item` (an `apply._Item`) in one organization's feed."""
+    f = item.fields
+    lead = " ".join(filter(None, (f.first_name, f.last_name))) or f.lead_email or "a lead"
+    detail = f.campaign_name or ""
+    if f.label:
+        detail = f"{detail} · {f.label}" if detail else f.label
+    return {
+        "organization_id": organization_id,
+        "kind": kind,
+        "title": title.format(lead=lead, mailbox=f.email_account or "(unknown)")[:300],
+        "detail": detail[:300],
+        "occurred_at": item.at,
+        "created_at": now,
+        "campaign_id": item.campaign.id if item.campaign else None,
+        "lead_id": item.lead_id,
+        "thread_id": item.thread_id,
+        "source_event_id": item.event.id,
+    }

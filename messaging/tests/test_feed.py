@@ -1,0 +1,154 @@
+"""The live feed: lines reach their own organization's open streams (through PostgreSQL
+LISTEN/NOTIFY after commit) and never another's; a stream resumed with `Last-Event-ID` sends
+everything it missed; the page works as a plain list."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from asgiref.sync import sync_to_async
+from django.db import connections
+from django.test import Client
+from django.urls import reverse
+
+from messaging import feed_stream
+from testkit import make_feed_event
+
+TIMEOUT = 5.0
+
+
+@pytest.fixture(autouse=True)
+def _close_stream_connection():
+    yield
+    feed_stream.close_database_connection()
+
+
+def _frames(text: str) -> dict:
+    fields = dict(line.split(": ", 1) for line in text.strip().splitlines())
+    return {"id": int(fields["id"]), **json.loads(fields["data"])}
+
+
+async def write_line(organization, **fields):
+    """Commit a feed line from another thread, like a worker would (its connection closed
+    after, so the test database can be dropped)."""
+
+    def write():
+        try:
+            return make_feed_event(organization, **fields)
+        finally:
+            connections.close_all()
+
+    return await sync_to_async(write)()
+
+
+def run(scenario):
+    """Run a scenario, then stop the loop's listener (its connection must not outlive it)."""
+
+    async def with_cleanup():
+        try:
+            return await scenario()
+        finally:
+            await feed_stream.broadcaster().stop()
+
+    return asyncio.run(with_cleanup())
+
+
+async def _open(organization_id, last_id=None):
+    stream = feed_stream.stream(organization_id, last_id)
+    assert (await anext(stream)).startswith("retry:")
+    return stream
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_line_reaches_its_organizations_stream_and_never_anothers(org_a, org_b):
+    async def scenario():
+        alice_stream = await _open(org_a.pk)
+        bob_stream = await _open(org_b.pk)
+        alice_next = asyncio.ensure_future(anext(alice_stream))
+        bob_next = asyncio.ensure_future(anext(bob_stream))
+        await asyncio.wait_for(feed_stream.broadcaster().listening.wait(), TIMEOUT)
+        await asyncio.sleep(0.2)  # both streams past their first read
+        line = await write_line(org_a, title="Reply from Ann")
+        frame = _frames(await asyncio.wait_for(alice_next, TIMEOUT))
+        await asyncio.sleep(0.5)
+        assert not bob_next.done()  # nothing for org B
+        bob_next.cancel()
+        await alice_stream.aclose()
+        return line, frame
+
+    line, frame = run(scenario)
+    assert frame["id"] == line.pk and frame["title"] == "Reply from Ann"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_resume_with_last_event_id_misses_nothing(org_a, org_b):
+    first = make_feed_event(org_a, title="one")
+    missed = [make_feed_event(org_a, title=t) for t in ("two", "three")]
+    make_feed_event(org_b, title="not yours")
+
+    async def scenario():
+        stream = await _open(org_a.pk, last_id=first.pk)
+        got = [_frames(await asyncio.wait_for(anext(stream), TIMEOUT)) for _ in missed]
+        live_next = asyncio.ensure_future(anext(stream))
+        await asyncio.sleep(0.2)
+        later = await write_line(org_a, title="four")
+        got.append(_frames(await asyncio.wait_for(live_next, TIMEOUT)))
+        await stream.aclose()
+        return got, later
+
+    got, later = run(scenario)
+    assert [g["title"] for g in got] == ["two", "three", "four"]
+    assert [g["id"] for g in got] == [missed[0].pk, missed[1].pk, later.pk]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_idle_stream_sends_heartbeats(org_a, monkeypatch):
+    monkeypatch.setattr(feed_stream, "HEARTBEAT_SECONDS", 0.1)
+
+    async def scenario():
+        stream = await _open(org_a.pk)
+        beat = await asyncio.wait_for(anext(stream), TIMEOUT)
+        await asyncio.wait_for(feed_stream.broadcaster().listening.wait(), TIMEOUT)
+        await stream.aclose()
+        return beat
+
+    assert run(scenario) == ": heartbeat\n\n"
+
+
+@pytest.mark.django_db
+def test_page_is_a_plain_list_with_a_refresh_link_and_no_inline_script(alice, org_a, org_b):
+    make_feed_event(org_a, title="Reply from Ann")
+    make_feed_event(org_b, title="Reply to bob")
+    client = Client()
+    client.force_login(alice)
+    page = client.get(reverse("feed:page")).content.decode()
+    assert "Reply from Ann" in page and "Reply to bob" not in page
+    assert "data-feed-refresh" in page and "js/feed.js" in page
+    assert "<script>" not in page
+
+
+@pytest.mark.django_db
+def test_stream_requires_login_and_an_organization(charlie):
+    assert Client().get(reverse("feed:stream")).status_code == 401
+    client = Client()
+    client.force_login(charlie)
+    assert client.get(reverse("feed:stream")).status_code == 403
+
+
+@pytest.mark.django_db
+def test_stream_under_wsgi_polls_then_ends(alice, org_a, org_b, monkeypatch):
+    from messaging import feed_views  # noqa: PLC0415 - the module whose timing is shortened
+
+    monkeypatch.setattr(feed_views, "WSGI_STREAM_SECONDS", 0.2)
+    monkeypatch.setattr(feed_views, "WSGI_POLL_SECONDS", 0.1)
+    first = make_feed_event(org_a, title="one")
+    second = make_feed_event(org_a, title="two")
+    make_feed_event(org_b, title="bob's")
+    client = Client()
+    client.force_login(alice)
+    response = client.get(reverse("feed:stream"), HTTP_LAST_EVENT_ID=str(first.pk))
+    assert response["Content-Type"] == "text/event-stream"
+    body = b"".join(response.streaming_content).decode()
+    assert f"id: {second.pk}\n" in body and "bob's" not in body and "one" not in body
