@@ -36,18 +36,27 @@ def as_owner(using: str = "default") -> Iterator[None]:
 def ensure_app_role(cursor) -> None:
     """Create the application role if missing and make sure it cannot bypass RLS."""
     role = settings.APP_DB_USER
-    cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role])
-    if cursor.fetchone() is None:
+    cursor.execute(
+        "SELECT rolsuper OR rolbypassrls OR rolcreatedb OR rolcreaterole FROM pg_roles "
+        "WHERE rolname = %s",
+        [role],
+    )
+    row = cursor.fetchone()
+    if row is None:
         cursor.execute(
             sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(
                 sql.Identifier(role), sql.Literal(settings.APP_DB_PASSWORD)
             )
         )
-    cursor.execute(
-        sql.SQL("ALTER ROLE {} NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE").format(
-            sql.Identifier(role)
+    if row is None or row[0]:
+        # Only when needed: roles are cluster-wide, and two databases migrating at once (test
+        # workers) would otherwise collide on the same catalog row ("tuple concurrently
+        # updated").
+        cursor.execute(
+            sql.SQL("ALTER ROLE {} NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE").format(
+                sql.Identifier(role)
+            )
         )
-    )
 
 
 def grant_app_role(cursor) -> None:
