@@ -52,8 +52,7 @@ from .models import (
 
 # --- periods and figures --------------------------------------------------------------------
 
-EARLIEST = dt.date(2000, 1, 1)
-LATEST = dt.date(2100, 12, 31)
+EARLIEST, LATEST = stats.EARLIEST, stats.LATEST
 MAX_PERIOD_DAYS = 366
 
 
