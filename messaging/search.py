@@ -34,6 +34,8 @@ def parse_error(text: str) -> str | None:
     Asked of PostgreSQL itself (in a savepoint, so the request's transaction survives): only
     its parser knows its limits. One short round trip, only for searches.
     """
+    if "\x00" in text:
+        return "Null characters are not allowed."  # psycopg refuses to send them at all
     try:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("SELECT websearch_to_tsquery(%s::regconfig, %s)", [CONFIG, text])
