@@ -120,3 +120,13 @@ def staff_scope(using: str = "default") -> Iterator[TenantContext]:
     """Server code that must see every organization's rows and the shared workspace."""
     with tenant_scope(bypass=True, using=using) as ctx:
         yield ctx
+
+
+def staff_scope_for_migration(schema_editor) -> None:
+    """Let a data migration (run as the owner, whom FORCEd RLS binds too unless superuser) see
+    every row until its transaction ends: store the scope key, then sign a staff scope."""
+    from .rls import store_scope_key
+
+    with schema_editor.connection.cursor() as cursor:
+        store_scope_key(cursor)
+    apply_scope(schema_editor.connection.connection, bypass=True)

@@ -400,6 +400,8 @@ if LOG_FORMAT not in ("json", "text"):
 LOGGING = logging_config(
     json_lines=LOG_FORMAT == "json", level=env.str("LOG_LEVEL", default="INFO")
 )
+# django-axes logs one INFO line per login attempt and reset; lockouts still log as WARNING.
+LOGGING.setdefault("loggers", {})["axes"] = {"level": "WARNING"}
 
 # /metrics answers `Authorization: Bearer <METRICS_TOKEN>`; unset, loopback callers only.
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
