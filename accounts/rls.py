@@ -31,6 +31,7 @@ STAFF_SCOPE = "staff"
 _KEY_SALT = b"salesbrain.rls.scope-key"
 _BLOCK = 64  # SHA-256's block size: HMAC's key pads
 
+# No `%` anywhere: migrations may run this through a cursor with parameters.
 # Idempotent, so the first migration that enables RLS creates them on a fresh database and the
 # signed-scope migration creates them on an existing one. `sb_verified_scope` pins its
 # search_path and names every object by schema, so nothing the application role creates (a
@@ -64,7 +65,7 @@ SCOPE_FUNCTIONS_SQL = """
         LANGUAGE sql STABLE
         SET search_path = pg_catalog, pg_temp
     AS $$
-        SELECT CASE WHEN v LIKE 'org:%' THEN pg_catalog.substr(v, 5)::uuid END
+        SELECT CASE WHEN pg_catalog.left(v, 4) = 'org:' THEN pg_catalog.substr(v, 5)::uuid END
         FROM (SELECT public.sb_verified_scope() AS v) AS s
     $$;
 

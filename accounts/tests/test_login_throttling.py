@@ -13,9 +13,8 @@ import pytest
 from django.core.cache import cache
 from django.urls import reverse
 from rest_framework.test import APIClient
-from salesbrain.api.testing import token_client
 
-from conftest import PASSWORD, make_user
+from testkit import PASSWORD, make_user, token_client
 
 pytestmark = pytest.mark.django_db
 

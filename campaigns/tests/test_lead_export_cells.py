@@ -15,8 +15,8 @@ from django.urls import reverse
 
 from accounts.tenancy import staff_scope
 from campaigns.models import Contact, Lead
-from campaigns.tests.factories import build_org_dataset
 from campaigns.views.leads import spreadsheet_cell
+from testkit import build_org_dataset
 
 DANGEROUS = [
     "=1+1",

@@ -15,9 +15,9 @@ from django.utils import timezone
 
 from accounts.tenancy import staff_scope, tenant_scope
 from campaigns.models import Campaign, EmailAccount, EmailAccountDailyStat
-from instantly.webhooks import processing
+from instantly.webhooks import queue
 from instantly.webhooks.ingest import store_delivery
-from salesbrain.api.testing import PERSONAS, persona_client
+from testkit import PERSONAS, persona_client
 
 pytestmark = pytest.mark.django_db
 
@@ -71,7 +71,7 @@ def pool(tenant_rows, shared_connection, today):
     ]
     for payload in payloads:
         store_delivery(shared_connection, payload, received_at=timezone.now())
-    processing.drain(now=timezone.now())
+    queue.drain(now=timezone.now())
     with staff_scope():
         mailbox = EmailAccount.objects.get(email=POOL)
         day = EmailAccountDailyStat.objects.get(email_account=mailbox, date=today)

@@ -22,11 +22,11 @@ from django.urls import reverse
 from accounts.tenancy import staff_scope
 from campaigns.models import Contact, Lead
 from instantly.models import ProviderConnection, WebhookEvent
-from instantly.webhooks import processing
+from instantly.webhooks import queue
 from instantly.webhooks.auth import SECRET_HEADER
 from instantly.webhooks.events import parse_timestamp
 from messaging.models import Message
-from salesbrain.api.testing import persona_client
+from testkit import persona_client
 
 pytestmark = pytest.mark.django_db
 
@@ -120,7 +120,7 @@ def test_an_unreadable_timestamp_is_processed_with_the_receipt_time_and_breaks_n
     campaign = tenant_rows["a"]["campaign"]  # org A's campaign in the shared workspace
     response = post(client, delivery(campaign.instantly_id, timestamp=value), secret)
     assert response.status_code == 200, response.content
-    processing.drain()
+    queue.drain()
     with staff_scope():
         event = WebhookEvent.objects.get(pk=response.json()["id"])
         assert event.status == WebhookEvent.Status.PROCESSED, event.last_error
@@ -130,7 +130,7 @@ def test_an_unreadable_timestamp_is_processed_with_the_receipt_time_and_breaks_n
         assert contact.last_activity_at == event.received_at
         lead = Lead.objects.get(contact=contact)
         assert lead.last_activity_at == event.received_at
-        assert Message.objects.get(source_event=event).sent_at == event.received_at
+        assert Message.objects.get(source_event_id=event.id).sent_at == event.received_at
     assert_every_page_renders(request, client, alice, adam)
 
 

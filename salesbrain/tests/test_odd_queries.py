@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from salesbrain.api.testing import build_dataset, persona_client
+from testkit import build_dataset, persona_client
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.test import RequestFactory
 
 from salesbrain.api import errors
-from salesbrain.api.testing import build_dataset, persona_client
+from testkit import build_dataset, persona_client
 
 pytestmark = pytest.mark.django_db
 

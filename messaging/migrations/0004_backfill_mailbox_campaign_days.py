@@ -36,7 +36,7 @@ def backfill(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("messaging", "0002_row_level_security"),
+        ("messaging", "0003_notification"),
         ("campaigns", "0004_mailbox_campaign_daily_stat"),
     ]
 
