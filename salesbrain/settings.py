@@ -271,6 +271,15 @@ CELERY_TASK_PUBLISH_RETRY = False
 CELERY_TIMEZONE = TIME_ZONE
 # Worker lines go through LOGGING (JSON in production, with task and event ids), not Celery's.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Webhook processing: a row still `processing` this long after its claim belongs to a worker
+# that died or lost the database; the sweeper (every 30 s) hands it out again, so every claimed
+# row is back in work within 2 minutes. A processing task is stopped before its claim can go
+# stale (soft limit, then hard), so two workers never apply the same rows at once.
+WEBHOOK_CLAIM_TIMEOUT_SECONDS = env.int("WEBHOOK_CLAIM_TIMEOUT_SECONDS", default=75)
+WEBHOOK_TASK_TIME_LIMIT_SECONDS = WEBHOOK_CLAIM_TIMEOUT_SECONDS * 4 // 5
+WEBHOOK_TASK_SOFT_TIME_LIMIT_SECONDS = WEBHOOK_TASK_TIME_LIMIT_SECONDS * 4 // 5
+if not 0 < WEBHOOK_TASK_SOFT_TIME_LIMIT_SECONDS < WEBHOOK_TASK_TIME_LIMIT_SECONDS:
+    raise ImproperlyConfigured("WEBHOOK_CLAIM_TIMEOUT_SECONDS must be at least 5.")
 CELERY_BEAT_SCHEDULE = {
     "instantly-sync-workspaces": {
         "task": "instantly.tasks.sync_all_workspaces",
