@@ -96,3 +96,12 @@ def test_portal_periods_outside_a_sane_range_answer_400(client, alice, data, par
         response = client.get(url, params)
         assert response.status_code == 400, (url, params)
         assert b"Traceback" not in response.content
+
+
+@pytest.mark.parametrize("q", UNPARSABLE)
+def test_portal_inbox_search_postgresql_cannot_parse_is_an_empty_result(client, alice, data, q):
+    client.force_login(alice)
+    response = client.get(reverse("inbox:list"), {"q": q})
+    assert response.status_code == 200
+    assert list(response.context["page"].object_list) == []
+    assert response.context["form"].has_error("q")

@@ -16,9 +16,9 @@ def repair(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("instantly", "0004_signed_tenant_scope"),
+        ("instantly", "0005_signed_tenant_scope"),
         ("campaigns", "0004_mailbox_campaign_daily_stat"),
-        ("messaging", "0004_backfill_mailbox_campaign_days"),
+        ("messaging", "0005_backfill_mailbox_campaign_days"),
     ]
 
     operations = [migrations.RunPython(repair, migrations.RunPython.noop)]

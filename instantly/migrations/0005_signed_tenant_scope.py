@@ -47,8 +47,8 @@ class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0004_api_tokens"),
         ("campaigns", "0003_row_level_security"),
-        ("messaging", "0003_notification"),
-        ("instantly", "0003_cross_layer_foreign_keys"),
+        ("messaging", "0004_reply_and_triage"),
+        ("instantly", "0004_operations"),
     ]
 
     operations = [

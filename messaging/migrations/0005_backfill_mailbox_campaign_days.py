@@ -36,7 +36,7 @@ def backfill(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("messaging", "0003_notification"),
+        ("messaging", "0004_reply_and_triage"),
         ("campaigns", "0004_mailbox_campaign_daily_stat"),
     ]
 
