@@ -85,6 +85,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.sessions.SlidingSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Dates in the reader's time zone (the browser's `tz` cookie; see accounts.timezones).
@@ -175,10 +176,9 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
-# A business tool: a working day, extended by every request; a password change ends every
-# other session (Django checks the session's password hash on each request).
+# A business tool: a working day from the last request (renewed hourly, see accounts.sessions);
+# a password change ends every other session (Django checks the session's password hash).
 SESSION_COOKIE_AGE = 12 * 3600
-SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = False
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "portal:dashboard"
