@@ -9,7 +9,17 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 SANDBOX_PORT ?= 8765
-export DEBUG ?= 1
+# The demo runs as production does, with DEBUG off (branded error pages, no debug pages), but
+# on plain http://127.0.0.1 with no proxy in front (no HTTPS redirect, HSTS or Secure cookies),
+# with secrets generated once into var/demo.env. Anything set in the environment wins.
+DEMO_ENV := var/demo.env
+export DEBUG ?= 0
+export SESSION_COOKIE_SECURE ?= 0
+export SECURE_SSL_REDIRECT ?= 0
+export SECURE_HSTS_SECONDS ?= 0
+export BEHIND_TLS_PROXY ?= 0
+-include $(DEMO_ENV)
+export SECRET_KEY SECRETS_ENCRYPTION_KEYS APP_DB_PASSWORD
 
 .PHONY: run test lint imports format venv migrate demo worker beat sandbox clean-db
 
@@ -21,7 +31,10 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 venv: $(STAMP)
 
-migrate: venv
+$(DEMO_ENV): | $(STAMP)
+	$(PY) -m salesbrain.demo_env $@
+
+migrate: venv $(DEMO_ENV)
 	$(PY) manage.py migrate --noinput
 
 demo: migrate
@@ -37,6 +50,7 @@ run: demo
 	  export INSTANTLY_API_KEY=sandbox-key INSTANTLY_API_BASE_URL=http://127.0.0.1:$(SANDBOX_PORT); \
 	  echo "Instantly sandbox on $$INSTANTLY_API_BASE_URL (log: var/sandbox.log)"; \
 	fi; \
+	$(PY) manage.py collectstatic --noinput --verbosity 0; \
 	echo "Serving on http://$(HOST):$(PORT)/ (Ctrl-C to stop)"; \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 

@@ -19,6 +19,8 @@ from django.db import models
 from django.utils import timezone
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.settings import api_settings
+from rest_framework.throttling import SimpleRateThrottle
 
 TOKEN_PREFIX = "sb_"  # noqa: S105 - a marker, not a secret
 KEYWORDS = (b"token", b"bearer")
@@ -26,6 +28,7 @@ KEYWORDS = (b"token", b"bearer")
 LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
 # Where the middleware leaves its lookup so DRF does not repeat it in the same request.
 _REQUEST_CACHE_ATTR = "_sb_api_token_auth"
+_NOT_YET = object()
 
 
 def token_digest(key: str) -> str:
@@ -93,6 +96,31 @@ class ApiToken(models.Model):
             self.save(update_fields=["revoked_at"])
 
 
+class InvalidTokenThrottle(SimpleRateThrottle):
+    """Requests whose token header matches no active token, per client address.
+
+    Authentication fails before DRF's throttles run, so guessing keys would otherwise cost an
+    attacker nothing but a 401. Only failures count: a valid token from the same address works.
+    The rate is REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["invalid_token"], read per request.
+    """
+
+    scope = "invalid_token"
+
+    def get_rate(self):
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+def _counted_failure(request, failure: exceptions.AuthenticationFailed) -> exceptions.APIException:
+    """The failure to answer: itself, or 429 once the address has failed too often."""
+    throttle = InvalidTokenThrottle()
+    if throttle.rate is None or throttle.allow_request(request, None):
+        return failure
+    return exceptions.Throttled(wait=throttle.wait())
+
+
 def _key_from_header(request) -> str | None:
     """The key of an `Authorization: Token <key>` (or `Bearer <key>`) header, else None.
 
@@ -131,19 +159,17 @@ def authenticate_request_token(request):
     DRF authenticates the same request again without a second lookup.
     """
     django_request = getattr(request, "_request", request)
-    key = _key_from_header(django_request)
-    if key is None:
-        return None
-    cached = getattr(django_request, _REQUEST_CACHE_ATTR, None)
-    if cached is not None and cached[0] == key:
-        outcome = cached[1]
+    cached = getattr(django_request, _REQUEST_CACHE_ATTR, _NOT_YET)
+    if cached is not _NOT_YET:
+        outcome = cached
     else:
         try:
-            outcome = _lookup(key)
+            key = _key_from_header(django_request)
+            outcome = None if key is None else _lookup(key)
         except exceptions.AuthenticationFailed as exc:
-            outcome = exc
-        setattr(django_request, _REQUEST_CACHE_ATTR, (key, outcome))
-    if isinstance(outcome, exceptions.AuthenticationFailed):
+            outcome = _counted_failure(django_request, exc)
+        setattr(django_request, _REQUEST_CACHE_ATTR, outcome)
+    if isinstance(outcome, exceptions.APIException):
         raise outcome
     return outcome
 

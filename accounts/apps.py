@@ -7,7 +7,11 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from . import signals
+        from django.contrib.auth.signals import user_logged_in
+
+        from . import sessions, signals
+
+        user_logged_in.connect(sessions.mark_fresh, dispatch_uid="sb_session_fresh")
 
         # Last app to migrate is unknown: run after every app, the handler is idempotent.
         post_migrate.connect(signals.grant_app_role_after_migrate, dispatch_uid="sb_grant")

@@ -1,4 +1,5 @@
-"""After every `migrate`: grant the application role, and give the staff groups their rights."""
+"""After every `migrate`: grant the application role, store the scope key (a changed SECRET_KEY
+takes effect), and give the staff groups their rights."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from django.apps import apps as global_apps
 from django.db import connections
 
 from .db import grant_app_role
+from .rls import store_scope_key
 from .roles import SB_ADMIN, SB_OPERATOR
 
 # What sb_operator may not touch: users, roles, memberships and connection keys.
@@ -31,6 +33,7 @@ def grant_app_role_after_migrate(sender, using="default", **kwargs):
         return
     with connections[using].cursor() as cursor:
         grant_app_role(cursor)
+        store_scope_key(cursor)
 
 
 def sync_staff_group_permissions(sender, using="default", apps=None, **kwargs):

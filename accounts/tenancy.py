@@ -2,9 +2,9 @@
 
 One context manager, `tenant_scope`, sets the tenant in two places that must always agree:
 - a context variable read by the fail-closed `TenantManager` (Python side), and
-- the PostgreSQL settings `app.current_org` / `app.bypass_rls`, set with
-  `set_config(..., true)` inside a transaction it opens, read by the row-level security
-  policies (database side).
+- the PostgreSQL settings `app.scope` / `app.scope_proof`, a signed scope (see `accounts.rls`),
+  set with `set_config(..., true)` inside a transaction it opens, read by the row-level
+  security policies (database side).
 
 `set_config(..., true)` lasts until the end of the transaction, so a pooled connection never
 carries one request's tenant into the next. In Django's autocommit mode every statement is its
@@ -19,7 +19,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+import psycopg
 from django.db import connections, transaction
+
+from .rls import STAFF_SCOPE, scope_proof
 
 
 class TenantNotSet(RuntimeError):
@@ -44,15 +47,38 @@ def current_tenant() -> TenantContext | None:
     return _current.get()
 
 
-def _apply_to_database(ctx: TenantContext | None, using: str) -> None:
-    org = str(ctx.organization_id) if ctx and ctx.organization_id else ""
-    bypass = "on" if ctx and ctx.bypass else "off"
-    with connections[using].cursor() as cursor:
+def apply_scope(
+    pg_connection: psycopg.Connection,
+    organization_id: uuid.UUID | None = None,
+    *,
+    bypass: bool = False,
+) -> None:
+    """Set the signed scope on a psycopg connection, for the rest of its transaction.
+
+    Sent as bound parameters on a plain psycopg cursor (server-side binding), never as query
+    text: other sessions can read query text in `pg_stat_activity`. The proof also names this
+    session's backend, so a proof seen anyway is worthless elsewhere.
+    """
+    if bypass:
+        scope = STAFF_SCOPE
+    else:
+        scope = f"org:{organization_id}" if organization_id else ""
+    proof = scope_proof(scope, pg_connection.info.backend_pid) if scope else ""
+    with psycopg.Cursor(pg_connection) as cursor:
         cursor.execute(
-            "SELECT set_config('app.current_org', %s, true), "
-            "set_config('app.bypass_rls', %s, true)",
-            [org, bypass],
+            "SELECT set_config('app.scope', %s, true), set_config('app.scope_proof', %s, true)",
+            [scope, proof],
         )
+
+
+def _apply_to_database(ctx: TenantContext | None, using: str) -> None:
+    conn = connections[using]
+    conn.ensure_connection()
+    apply_scope(
+        conn.connection,
+        ctx.organization_id if ctx else None,
+        bypass=bool(ctx and ctx.bypass),
+    )
 
 
 @contextmanager
@@ -94,3 +120,13 @@ def staff_scope(using: str = "default") -> Iterator[TenantContext]:
     """Server code that must see every organization's rows and the shared workspace."""
     with tenant_scope(bypass=True, using=using) as ctx:
         yield ctx
+
+
+def staff_scope_for_migration(schema_editor) -> None:
+    """Let a data migration (run as the owner, whom FORCEd RLS binds too unless superuser) see
+    every row until its transaction ends: store the scope key, then sign a staff scope."""
+    from .rls import store_scope_key
+
+    with schema_editor.connection.cursor() as cursor:
+        store_scope_key(cursor)
+    apply_scope(schema_editor.connection.connection, bypass=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.exceptions import APIException
 
 from .api_tokens import authenticate_request_token
 from .models import Membership, Organization
@@ -28,11 +28,11 @@ def request_user(request):
 
     Token first, like DRF's DEFAULT_AUTHENTICATION_CLASSES, so the tenant scope opened for the
     request and the user DRF authenticates are always the same person. An invalid or revoked
-    token falls back to the session here; DRF answers 401 for it before any view runs.
+    token falls back to the session here; DRF answers 401 (or 429) for it before any view runs.
     """
     try:
         result = authenticate_request_token(request)
-    except AuthenticationFailed:
+    except APIException:
         result = None
     if result is not None:
         return result[0]

@@ -19,11 +19,11 @@ from drf_spectacular.utils import (
 )
 from rest_framework import exceptions, serializers, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
 from accounts.models import Organization
-from salesbrain.api.permissions import IsAgencyStaff
+from salesbrain.api.permissions import IsAgencyStaff, caller_is_staff
 from salesbrain.api.viewsets import (
     INT_LOOKUP,
     UUID_LOOKUP,
@@ -39,21 +39,21 @@ from .filters import (
     EmailAccountFilter,
     LeadFilter,
 )
+from .mailbox_stats import COUNTERS as MAILBOX_COUNTERS
+from .mailbox_stats import mailbox_days
 from .models import (
     Campaign,
     CampaignDailyStat,
     CampaignStatus,
     Contact,
     EmailAccount,
-    EmailAccountDailyStat,
     InterestStatus,
     Lead,
 )
 
 # --- periods and figures --------------------------------------------------------------------
 
-EARLIEST = dt.date(2000, 1, 1)
-LATEST = dt.date(2100, 12, 31)
+EARLIEST, LATEST = stats.EARLIEST, stats.LATEST
 MAX_PERIOD_DAYS = 366
 
 
@@ -290,9 +290,6 @@ class EmailAccountSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-MAILBOX_COUNTERS = ("sent", "bounced", "replied")
-
-
 class MailboxDaySerializer(serializers.Serializer):
     date = serializers.DateField()
     sent = serializers.IntegerField()
@@ -316,15 +313,10 @@ class MailboxStatsSerializer(serializers.Serializer):
     daily = MailboxDaySerializer(many=True, help_text="Every day of the period, zeros included.")
 
 
-def mailbox_stats(account: EmailAccount, start: dt.date, end: dt.date) -> dict:
-    """A mailbox's days over a period (one row per mailbox and day, so no aggregation in SQL).
-
-    Belongs beside `campaigns.stats` once that module covers mailboxes.
-    """
-    rows = EmailAccountDailyStat.objects.filter(
-        email_account=account, date__gte=start, date__lte=end
-    ).values("date", *MAILBOX_COUNTERS)
-    by_day = {row["date"]: row for row in rows}
+def mailbox_stats(account: EmailAccount, start: dt.date, end: dt.date, *, organization_id) -> dict:
+    """A mailbox's days over a period, as `organization_id` may see them (None: staff, the
+    whole mailbox; see `campaigns.mailbox_stats`)."""
+    by_day = mailbox_days([account], start, end, organization_id=organization_id)[account.pk]
     daily, day = [], start
     while day <= end:
         row = by_day.get(day, {})
@@ -364,7 +356,13 @@ class EmailAccountViewSet(ReadOnlyScopedViewSet):
         """Sent, bounced and replied per day over a period, against the daily limit."""
         account = self.get_object()
         start, end = requested_period(request)
-        return Response(mailbox_stats(account, start, end))
+        if caller_is_staff(request):
+            viewer = None  # the whole mailbox
+        elif request.organization is not None:
+            viewer = request.organization.pk
+        else:
+            raise NotFound()
+        return Response(mailbox_stats(account, start, end, organization_id=viewer))
 
 
 # --- contacts and leads ---------------------------------------------------------------------

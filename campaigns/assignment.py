@@ -35,6 +35,7 @@ from campaigns.models import (
     CampaignStepStat,
     Contact,
     Lead,
+    MailboxCampaignDailyStat,
 )
 from salesbrain.bulk import chunks
 
@@ -127,6 +128,7 @@ for _dependent in (
     Dependent("leads", Lead, _unscoped(Lead), has_contact=True),
     Dependent("daily_stats", CampaignDailyStat, _unscoped(CampaignDailyStat)),
     Dependent("step_stats", CampaignStepStat, _unscoped(CampaignStepStat)),
+    Dependent("mailbox_stats", MailboxCampaignDailyStat, _unscoped(MailboxCampaignDailyStat)),
     Dependent("activities", Activity, _activities, has_contact=True),
 ):
     register_dependent(_dependent)

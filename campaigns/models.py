@@ -26,15 +26,6 @@ class MailboxManager(TenantManager):
         )
 
 
-class MailboxStatManager(TenantManager):
-    def scope_to_organization(self, qs, organization_id):
-        used = CampaignSender.objects.unscoped().filter(organization_id=organization_id)
-        return qs.filter(
-            models.Q(organization_id=organization_id)
-            | models.Q(email_account_id__in=used.values("email_account_id"))
-        )
-
-
 class CampaignStatus(models.TextChoices):
     DRAFT = "draft", "Draft"
     ACTIVE = "active", "Active"
@@ -398,7 +389,12 @@ class CampaignStepStat(TenantModel):
 
 
 class EmailAccountDailyStat(TenantModel):
-    """A mailbox's figures for one day; `sent` is compared against its daily limit."""
+    """A whole mailbox's figures for one day; `sent` is compared against its daily limit.
+
+    The organization is the mailbox's: a shared mailbox's rows (NULL) are staff's only, since
+    they add up every customer's sends. Customers see a shared mailbox through
+    `MailboxCampaignDailyStat` instead.
+    """
 
     email_account = models.ForeignKey(
         EmailAccount, on_delete=models.CASCADE, related_name="daily_stats"
@@ -409,8 +405,6 @@ class EmailAccountDailyStat(TenantModel):
     replied = models.PositiveIntegerField(default=0)
     raw = models.JSONField(default=dict, blank=True)
 
-    objects = MailboxStatManager()
-
     class Meta:
         ordering = ["-date"]
         constraints = [
@@ -419,3 +413,35 @@ class EmailAccountDailyStat(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.email_account} on {self.date}"
+
+
+class MailboxCampaignDailyStat(TenantModel):
+    """A mailbox's figures for one day and one campaign, counted from webhook events.
+
+    What a customer may know of a mailbox it shares with others: the sends of its own
+    campaigns. The organization follows the campaign (and moves with it on assignment).
+    """
+
+    email_account = models.ForeignKey(
+        EmailAccount, on_delete=models.CASCADE, related_name="campaign_daily_stats"
+    )
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="mailbox_daily_stats"
+    )
+    date = models.DateField()
+    sent = models.PositiveIntegerField(default=0)
+    bounced = models.PositiveIntegerField(default=0)
+    replied = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-date"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["email_account", "campaign", "date"], name="uniq_mailbox_campaign_day"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["organization", "email_account", "date"], name="mailboxcampaignday_org_idx"
+            )
+        ]

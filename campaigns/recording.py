@@ -17,14 +17,23 @@ The caller runs them inside one `staff_scope()` transaction: processing crosses 
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import models
 
-from salesbrain.bulk import columns, ensure, execute, increment, insert_rows, lock_rows, plain
+from salesbrain.bulk import (
+    columns,
+    ensure,
+    execute,
+    increment,
+    insert_rows,
+    key_order,
+    lock_rows,
+    plain,
+)
 
 from .models import (
     Activity,
@@ -36,6 +45,7 @@ from .models import (
     EmailAccount,
     EmailAccountDailyStat,
     Lead,
+    MailboxCampaignDailyStat,
 )
 
 MAILBOX_COUNTERS = ("sent", "bounced", "replied")
@@ -294,12 +304,49 @@ def add_campaign_counts(
 
 
 def add_mailbox_counts(
-    counts: Mapping[tuple[int, dt.date], Counter], organization_of: Mapping[int, Any]
+    counts: Mapping[tuple[int, Any, dt.date], Counter], organization_of: Mapping[Any, Any]
 ) -> None:
-    """Add to per-mailbox daily counters (`sent` is compared with the mailbox's daily limit)."""
-    _add_counts(
-        EmailAccountDailyStat, "email_account_id", MAILBOX_COUNTERS, counts, organization_of
+    """Add to the daily counters of each (mailbox, campaign) and of each whole mailbox.
+
+    `counts` is keyed by (mailbox, campaign, day); `organization_of` gives each campaign's
+    organization, which the per-campaign row takes: it is what that customer may see of a
+    mailbox shared with others. The whole mailbox's row (`sent` is compared with its daily
+    limit) belongs to the mailbox's own organization: staff only for the agency's pool.
+    """
+    if not counts:
+        return
+    per_campaign: dict[tuple[Any, dt.date], Counter] = {}
+    per_mailbox: dict[tuple[Any, dt.date], Counter] = defaultdict(Counter)
+    campaign_of: dict[tuple[Any, dt.date], Any] = {}
+    for (mailbox, campaign, day), tally in counts.items():
+        per_campaign[((mailbox, campaign), day)] = tally
+        campaign_of[((mailbox, campaign), day)] = campaign
+        per_mailbox[(mailbox, day)].update(tally)
+    rows = [
+        {
+            "organization_id": organization_of.get(campaign),
+            "email_account_id": mailbox,
+            "campaign_id": campaign,
+            "date": day,
+            **{name: tally.get(name, 0) for name in MAILBOX_COUNTERS},
+        }
+        for ((mailbox, campaign), day), tally in sorted(
+            per_campaign.items(), key=lambda item: key_order(item[0])
+        )
+        if any(tally.values())
+    ]
+    increment(
+        MailboxCampaignDailyStat,
+        rows,
+        ("email_account_id", "campaign_id", "date"),
+        MAILBOX_COUNTERS,
     )
+    owners = dict(
+        EmailAccount.objects.unscoped()
+        .filter(pk__in={mailbox for mailbox, _day in per_mailbox})
+        .values_list("id", "organization_id")
+    )
+    _add_counts(EmailAccountDailyStat, "email_account_id", MAILBOX_COUNTERS, per_mailbox, owners)
 
 
 def _by_key_and_day(item):

@@ -17,6 +17,10 @@ from django.db.models import Q, QuerySet, Sum
 from .models import CampaignDailyStat
 
 COUNTERS = CampaignDailyStat.COUNTERS
+# The days a report may cover: before 2000 nothing was sent, and near year 1 or 9999 the
+# previous period of a comparison would leave the calendar Python can count.
+EARLIEST = dt.date(2000, 1, 1)
+LATEST = dt.date(2100, 12, 31)
 
 
 def _rate(part: int, whole: int) -> float:

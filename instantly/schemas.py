@@ -24,6 +24,8 @@ from pydantic import (
     model_validator,
 )
 
+from .timestamps import sane_timestamp
+
 T = TypeVar("T")
 
 
@@ -36,6 +38,14 @@ def _none_if_invalid(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
 
 # A field that accepts what pydantic's lax mode can coerce and degrades to None otherwise.
 Lenient = Annotated[T | None, WrapValidator(_none_if_invalid)]
+
+
+def _sane_or_none(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    return sane_timestamp(_none_if_invalid(value, handler))
+
+
+# A moment in time: lenient, and None outside 2000..now+1 day (see `instantly.timestamps`).
+Timestamp = Annotated[dt.datetime | None, WrapValidator(_sane_or_none)]
 
 
 class InstantlyModel(BaseModel):
@@ -71,8 +81,8 @@ class Workspace(InstantlyModel):
     plan_id: Lenient[str] = None
     org_logo_url: Lenient[str] = None
     org_client_domain: Lenient[str] = None
-    timestamp_created: Lenient[dt.datetime] = None
-    timestamp_updated: Lenient[dt.datetime] = None
+    timestamp_created: Timestamp = None
+    timestamp_updated: Timestamp = None
 
 
 # --- campaigns -----------------------------------------------------------------------------
@@ -123,8 +133,8 @@ class Campaign(InstantlyModel):
     id: str
     name: Lenient[str] = None
     status: Lenient[int] = None
-    timestamp_created: Lenient[dt.datetime] = None
-    timestamp_updated: Lenient[dt.datetime] = None
+    timestamp_created: Timestamp = None
+    timestamp_updated: Timestamp = None
     daily_limit: Lenient[int] = None
     daily_max_leads: Lenient[int] = None
     email_gap: Lenient[int] = None
@@ -234,10 +244,10 @@ class EmailAccount(InstantlyModel):
     is_managed_account: Lenient[bool] = None
     tracking_domain_name: Lenient[str] = None
     tracking_domain_status: Lenient[str] = None
-    timestamp_last_used: Lenient[dt.datetime] = None
-    timestamp_warmup_start: Lenient[dt.datetime] = None
-    timestamp_created: Lenient[dt.datetime] = None
-    timestamp_updated: Lenient[dt.datetime] = None
+    timestamp_last_used: Timestamp = None
+    timestamp_warmup_start: Timestamp = None
+    timestamp_created: Timestamp = None
+    timestamp_updated: Timestamp = None
 
 
 class AccountDailyAnalytics(InstantlyModel):
@@ -285,12 +295,12 @@ class Lead(InstantlyModel):
     email_click_count: Lenient[int] = None
     # Custom variables live here on read (flat string/number values).
     payload: Lenient[dict[str, Any]] = None
-    timestamp_created: Lenient[dt.datetime] = None
-    timestamp_updated: Lenient[dt.datetime] = None
-    timestamp_last_contact: Lenient[dt.datetime] = None
-    timestamp_last_open: Lenient[dt.datetime] = None
-    timestamp_last_reply: Lenient[dt.datetime] = None
-    timestamp_last_click: Lenient[dt.datetime] = None
+    timestamp_created: Timestamp = None
+    timestamp_updated: Timestamp = None
+    timestamp_last_contact: Timestamp = None
+    timestamp_last_open: Timestamp = None
+    timestamp_last_reply: Timestamp = None
+    timestamp_last_click: Timestamp = None
 
 
 class CreatedLead(InstantlyModel):
@@ -368,8 +378,8 @@ class UniboxEmail(InstantlyModel):
     id: str
     thread_id: Lenient[str] = None
     message_id: Lenient[str] = None
-    timestamp_email: Lenient[dt.datetime] = None
-    timestamp_created: Lenient[dt.datetime] = None
+    timestamp_email: Timestamp = None
+    timestamp_created: Timestamp = None
     subject: Lenient[str] = None
     from_address_email: Lenient[str] = None
     # Comma-separated addresses, as Instantly sends them.
@@ -407,5 +417,5 @@ class Webhook(InstantlyModel):
     # Carries the shared secret our receiver checks: keep it out of reprs.
     headers: Lenient[dict[str, str]] = Field(default=None, repr=False)
     status: Lenient[int] = None
-    timestamp_created: Lenient[dt.datetime] = None
-    timestamp_error: Lenient[dt.datetime] = None
+    timestamp_created: Timestamp = None
+    timestamp_error: Timestamp = None

@@ -40,6 +40,7 @@ from instantly.errors import (
 )
 from instantly.limiter import RateLimiter
 from instantly.schemas import InstantlyModel
+from instantly.text import clean_json
 
 # Named for the client as a whole: operators filter on one logger for all Instantly HTTP.
 logger = logging.getLogger("instantly.client")
@@ -373,17 +374,24 @@ def _redact(text: str, secrets: Sequence[str]) -> str:
     return text
 
 
+# JSON escapes of a NUL or of a UTF-16 surrogate (paired ones too: cheaper to clean than to tell).
+_UNSTORABLE_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
+
+
 def _decode(response: requests.Response, method: str, path: str, secrets: Sequence[str]) -> Any:
     if response.status_code == 204 or not response.content.strip():
         return None
     try:
-        return response.json()
+        decoded = response.json()
     except ValueError:
         raise InstantlyUnexpectedResponseError(
             f"{method} {path} answered HTTP {response.status_code} with a non-JSON body",
             status_code=response.status_code,
             body=_redact(response.text[:500], secrets),
         ) from None
+    if _UNSTORABLE_ESCAPE.search(response.content):
+        decoded = clean_json(decoded)  # a lone surrogate or a NUL: see instantly.text
+    return decoded
 
 
 def _page_items(page: Any, method: str, path: str) -> tuple[list[Any], Any]:

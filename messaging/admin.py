@@ -12,6 +12,7 @@ from django.contrib.postgres.search import SearchQuery
 
 from accounts.admin_display import MirroredAdmin, ReadOnlyInline, organization_or_shared
 
+from . import search
 from .models import Message, Notification, Thread
 
 
@@ -98,7 +99,7 @@ class MessageAdmin(MirroredAdmin):
     def get_search_results(self, request, queryset, search_term):
         """Field matches as usual, plus messages whose subject or body match in full text."""
         results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        if search_term.strip():
+        if search_term.strip() and search.parse_error(search_term) is None:
             query = SearchQuery(search_term, config="english", search_type="websearch")
             results = results | queryset.filter(search_vector=query)
         return results, may_have_duplicates

@@ -7,6 +7,7 @@ Foreign keys are filtered by id: an id of another organization matches nothing (
 from __future__ import annotations
 
 import django_filters
+from django import forms
 
 from salesbrain.api.filters import DateTimeAfter, DateTimeBefore
 
@@ -68,10 +69,23 @@ class MessageFilter(django_filters.FilterSet):
         ]  # fmt: skip
 
 
+class SearchTextField(forms.CharField):
+    """Text PostgreSQL can parse as a web-search query (else a 400 on `q`, not a 500)."""
+
+    def validate(self, value):
+        super().validate(value)
+        if value and (problem := search.parse_error(value)):
+            raise forms.ValidationError(problem, code="invalid")
+
+
+class SearchTextFilter(django_filters.CharFilter):
+    field_class = SearchTextField
+
+
 class MessageSearchFilter(MessageFilter):
     """The message filters plus the required full-text query `q`."""
 
-    q = django_filters.CharFilter(
+    q = SearchTextFilter(
         method="filter_q",
         required=True,
         max_length=200,

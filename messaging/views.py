@@ -28,6 +28,7 @@ from campaigns.views.access import portal_page
 from campaigns.views.mailboxes import mailboxes_for
 
 from . import replies, search, triage
+from .filters import SearchTextField
 from .models import Message, Thread
 
 PAGE_SIZE = 25
@@ -42,7 +43,7 @@ STATES = [
 
 
 class InboxFilterForm(forms.Form):
-    q = forms.CharField(required=False, max_length=200, label="Search")
+    q = SearchTextField(required=False, max_length=200, label="Search")
     campaign = forms.ModelChoiceField(queryset=Campaign.objects.unscoped().none(), required=False)
     mailbox = forms.ModelChoiceField(
         queryset=EmailAccount.objects.unscoped().none(), required=False
@@ -130,6 +131,8 @@ def inbox(request):
         .order_by(F("last_inbound_at").desc(nulls_last=True), "-pk")
     )
     data = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    if form.is_bound and form.has_error("q"):
+        threads = threads.none()  # a search PostgreSQL cannot parse finds nothing
     if data.get("campaign"):
         threads = threads.filter(campaign=data["campaign"])
     if data.get("mailbox"):

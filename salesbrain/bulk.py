@@ -65,9 +65,12 @@ def execute(sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> list[tu
     else:
         params = [plain(value) for value in params]
     default_connection.ensure_connection()
-    with psycopg.Cursor(default_connection.connection) as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall() if cursor.description else []
+    # Django's DatabaseError family, like every other query: callers (the webhook receiver's
+    # 503, the tasks' retry) catch one set of errors.
+    with default_connection.wrap_database_errors:
+        with psycopg.Cursor(default_connection.connection) as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall() if cursor.description else []
 
 
 def plain(value: Any) -> Any:

@@ -6,11 +6,13 @@ rather than being silently replaced. Every variable is documented in `.env.examp
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from salesbrain.logs import logging_config
@@ -43,8 +45,10 @@ PRODUCTION = not (DEBUG or TESTING)
 PUBLIC_HOST = env.str("PUBLIC_HOST", default="")
 ALLOWED_HOSTS = env.list(
     "ALLOWED_HOSTS",
-    default=[PUBLIC_HOST] if PUBLIC_HOST else ["127.0.0.1", "localhost", "[::1]", "testserver"],
+    default=[PUBLIC_HOST] if PUBLIC_HOST else ["127.0.0.1", "localhost", "[::1]"],
 )
+if TESTING and "testserver" not in ALLOWED_HOSTS:
+    ALLOWED_HOSTS.append("testserver")  # Django's test client; never a host a server answers to
 CSRF_TRUSTED_ORIGINS = env.list(
     "CSRF_TRUSTED_ORIGINS", default=[f"https://{PUBLIC_HOST}"] if PUBLIC_HOST else []
 )
@@ -68,6 +72,8 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
+    "csp",
 ]
 
 MIDDLEWARE = [
@@ -79,12 +85,18 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.sessions.SlidingSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Dates in the reader's time zone (the browser's `tz` cookie; see accounts.timezones).
     "accounts.timezones.TimezoneMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Static files (answered by WhiteNoise above) may be cached; nothing else may.
+    "salesbrain.http_headers.NoStoreMiddleware",
     # Opens the request's transaction and sets the PostgreSQL tenant for it (see accounts.tenancy).
     "accounts.middleware.TenantMiddleware",
+    # Last, as its documentation asks: answers a locked-out login before the view runs.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "salesbrain.urls"
@@ -122,7 +134,11 @@ else:
     _owner_db = embedded_database_config(VAR_DIR)
 
 APP_DB_USER = env.str("APP_DB_USER", default="salesbrain_app")
-APP_DB_PASSWORD = env.str("APP_DB_PASSWORD", default="salesbrain_app")
+APP_DB_PASSWORD = env.str("APP_DB_PASSWORD", default="")
+if not APP_DB_PASSWORD:
+    if not (DEBUG or TESTING):
+        raise ImproperlyConfigured("APP_DB_PASSWORD must be set when DEBUG is off.")
+    APP_DB_PASSWORD = "salesbrain_app"  # noqa: S105 - DEBUG/tests only
 if APP_DB_USER == _owner_db.get("USER"):
     raise ImproperlyConfigured("APP_DB_USER must differ from the owner role in DATABASE_URL.")
 
@@ -147,6 +163,25 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = [
+    # django-axes first: it refuses a locked-out username or address before any password check.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Both login forms (portal and operator console): after LOGIN_FAILURE_LIMIT wrong passwords a
+# username is locked, and so is an address that failed that often (whatever the usernames),
+# for LOGIN_LOCKOUT_MINUTES. The address is the client's as seen past NUM_PROXIES trusted
+# proxies (see below): without a proxy, REMOTE_ADDR only, since a client sets X-Forwarded-For.
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+AXES_VERBOSE = False
+# A business tool: a working day from the last request (renewed hourly, see accounts.sessions);
+# a password change ends every other session (Django checks the session's password hash).
+SESSION_COOKIE_AGE = 12 * 3600
+SESSION_EXPIRE_AT_BROWSER_CLOSE = False
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "portal:dashboard"
 LOGOUT_REDIRECT_URL = "login"
@@ -188,6 +223,31 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env_flag("SECURE_HSTS_INCLUDE_SUBDOMAINS", PROD
 SECURE_HSTS_PRELOAD = env_flag("SECURE_HSTS_PRELOAD", PRODUCTION)
 SESSION_COOKIE_SECURE = env_flag("SESSION_COOKIE_SECURE", PRODUCTION)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# Proxies between clients and the app whose X-Forwarded-For is trusted, for login lockouts and
+# API throttles per address: behind the TLS proxy every request would otherwise come from it.
+NUM_PROXIES = int(env.str("NUM_PROXIES", default="") or (1 if BEHIND_TLS_PROXY else 0))
+if NUM_PROXIES:
+    AXES_IPWARE_PROXY_COUNT = NUM_PROXIES
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+else:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
+
+# Content-Security-Policy (django-csp): scripts only from our own files, never inline, and no
+# page may be framed. Inline *styles* stay allowed: the pages size their bars with `style`.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, "'unsafe-inline'"],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 # --- Celery -----------------------------------------------------------------------------------
 # No broker configured = tasks run in-process (eager), so `make run` needs no Redis.
@@ -213,6 +273,15 @@ CELERY_TASK_PUBLISH_RETRY = False
 CELERY_TIMEZONE = TIME_ZONE
 # Worker lines go through LOGGING (JSON in production, with task and event ids), not Celery's.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Webhook processing: a row still `processing` this long after its claim belongs to a worker
+# that died or lost the database; the sweeper (every 30 s) hands it out again, so every claimed
+# row is back in work within 2 minutes. A processing task is stopped before its claim can go
+# stale (soft limit, then hard), so two workers never apply the same rows at once.
+WEBHOOK_CLAIM_TIMEOUT_SECONDS = env.int("WEBHOOK_CLAIM_TIMEOUT_SECONDS", default=75)
+WEBHOOK_TASK_TIME_LIMIT_SECONDS = WEBHOOK_CLAIM_TIMEOUT_SECONDS * 4 // 5
+WEBHOOK_TASK_SOFT_TIME_LIMIT_SECONDS = WEBHOOK_TASK_TIME_LIMIT_SECONDS * 4 // 5
+if not 0 < WEBHOOK_TASK_SOFT_TIME_LIMIT_SECONDS < WEBHOOK_TASK_TIME_LIMIT_SECONDS:
+    raise ImproperlyConfigured("WEBHOOK_CLAIM_TIMEOUT_SECONDS must be at least 5.")
 CELERY_BEAT_SCHEDULE = {
     "instantly-sync-workspaces": {
         "task": "instantly.tasks.sync_all_workspaces",
@@ -251,7 +320,9 @@ if not SECRETS_ENCRYPTION_KEYS:
     if not (DEBUG or TESTING):
         raise ImproperlyConfigured("SECRETS_ENCRYPTION_KEYS must be set when DEBUG is off.")
     # A fixed development key: fine for throw-away local data, never for production.
-    SECRETS_ENCRYPTION_KEYS = ["ZGV2LW9ubHktc2FsZXNicmFpbi1mZXJuZXQta2V5LTA="]
+    from salesbrain.demo_env import DEVELOPMENT_ENCRYPTION_KEY
+
+    SECRETS_ENCRYPTION_KEYS = [DEVELOPMENT_ENCRYPTION_KEY]
 
 # --- REST framework ---------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -285,8 +356,11 @@ REST_FRAMEWORK = {
         "user": "1200/min",
         "token": "600/min",
         "sync": "10/hour",
+        "invalid_token": "20/min",
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # Throttles count per client address: see NUM_PROXIES above.
+    "NUM_PROXIES": NUM_PROXIES,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Salesbrain API",
@@ -302,8 +376,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SERVE_INCLUDE_SCHEMA": False,
-    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
-    "SERVE_AUTHENTICATION": [],
+    # The schema and its docs need a login, and list only what the caller may use: a customer
+    # sees no staff endpoint (drf-spectacular checks each view's permissions for the caller).
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "SERVE_PUBLIC": False,
+    "GET_MOCK_REQUEST": "salesbrain.api.schema.caller_mock_request",
     # Tags and operation ids from the path after /api/ or /api/v1/: "campaigns", "instantly".
     "SCHEMA_PATH_PREFIX": r"/api(/v1)?",
     "COMPONENT_SPLIT_REQUEST": True,
@@ -336,6 +413,8 @@ if LOG_FORMAT not in ("json", "text"):
 LOGGING = logging_config(
     json_lines=LOG_FORMAT == "json", level=env.str("LOG_LEVEL", default="INFO")
 )
+# django-axes logs one INFO line per login attempt and reset; lockouts still log as WARNING.
+LOGGING.setdefault("loggers", {})["axes"] = {"level": "WARNING"}
 
 # /metrics answers `Authorization: Bearer <METRICS_TOKEN>`; unset, loopback callers only.
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")

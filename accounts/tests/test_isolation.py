@@ -136,7 +136,7 @@ def test_reused_connection_carries_no_context(tenant_rows, org_a):
         assert sql_org_ids("campaigns_campaign") == {str(org_a.pk)}
     # Same connection, next transaction: nothing of the previous tenant remains.
     with connection.cursor() as cursor:
-        cursor.execute("SELECT current_setting('app.current_org', true), pg_backend_pid()")
+        cursor.execute("SELECT current_setting('app.scope', true), pg_backend_pid()")
         setting, _pid = cursor.fetchone()
     assert setting in ("", None)
     assert sql_org_ids("campaigns_campaign") == set()

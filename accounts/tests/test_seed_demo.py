@@ -34,7 +34,8 @@ def test_seed_demo_creates_logins_and_fills_both_customers(monkeypatch, client):
             assert EmailAccount.objects.exists()
             assert Thread.objects.filter(has_reply=True).exists()
 
-    assert client.login(username="alice", password=passwords["alice"])
+    login = client.post("/accounts/login/", {"username": "alice", "password": passwords["alice"]})
+    assert login.status_code == 302
     page = client.get("/")
     assert page.status_code == 200
     assert b"Acme Outreach" in page.content

@@ -96,6 +96,7 @@ def test_assigning_moves_the_campaign_and_every_dependent_row(shared_campaign, o
         "leads": 2,
         "daily_stats": 1,
         "step_stats": 1,
+        "mailbox_stats": 0,
         "activities": 2,
         "threads": 1,
         "messages": 1,

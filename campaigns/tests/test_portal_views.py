@@ -29,6 +29,7 @@ from campaigns.models import (
     InterestStatus,
     Lead,
     LeadStatus,
+    MailboxCampaignDailyStat,
     MailboxStatus,
 )
 from testkit import build_org_dataset, count_queries, make_shared_connection
@@ -485,9 +486,14 @@ def test_mailboxes_show_health_of_own_and_shared_senders(client, alice, bob, org
         CampaignSender.objects.create(
             organization=org_a, campaign=data_a.campaigns[0], email_account=shared
         )
+        # The pool's whole day (other customers' sends too) and alice's own share of it.
         EmailAccountDailyStat.objects.create(
-            organization=None, email_account=shared, date=today, sent=40
+            organization=None, email_account=shared, date=today, sent=55
         )
+        MailboxCampaignDailyStat.objects.create(
+            organization=org_a, email_account=shared, campaign=data_a.campaigns[0], date=today,
+            sent=40,
+        )  # fmt: skip
     login(client, alice)
     response = client.get(reverse("portal:mailboxes"))
     rows = {row["mailbox"].email: row for row in response.context["rows"]}

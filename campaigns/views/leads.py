@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import unicodedata
 
 from django import forms
 from django.core.paginator import Paginator
@@ -27,8 +28,9 @@ SORTS = {
     "interest": ("Interest", [F("interest_status_at").desc(nulls_last=True)]),
     "campaign": ("Campaign", ["campaign__name"]),
 }
-# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection): the
+# usual four, `;` (Excel splits on it in German locales), and tab, CR and LF (DDE payloads).
+FORMULA_PREFIXES = frozenset("=+-@;\t\r\n")
 
 
 class LeadFilterForm(forms.Form):
@@ -115,9 +117,19 @@ def lead_list(request):
     )
 
 
-def _cell(value) -> str:
+def spreadsheet_cell(value) -> str:
+    """The value as a CSV cell no spreadsheet runs as a formula: a leading `'` when it would.
+
+    Blanks in front are skipped (importers trim them) and the first sign is NFKC-folded, so the
+    full-width `＝` and the small `﹦` count as `=`.
+    """
     text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+    start = text.lstrip(" \u00a0\u3000")[:1]
+    if start and (
+        start in FORMULA_PREFIXES or unicodedata.normalize("NFKC", start)[:1] in FORMULA_PREFIXES
+    ):
+        return "'" + text
+    return text
 
 
 @portal_page
@@ -158,6 +170,7 @@ def lead_export(request):
     for row in rows:
         *text, last_activity = row
         writer.writerow(
-            [_cell(v) for v in text] + [last_activity.isoformat() if last_activity else ""]
+            [spreadsheet_cell(v) for v in text]
+            + [last_activity.isoformat() if last_activity else ""]
         )
     return response

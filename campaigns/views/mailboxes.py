@@ -11,13 +11,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from campaigns import charts
-from campaigns.models import (
-    CampaignSender,
-    EmailAccount,
-    EmailAccountDailyStat,
-    MailboxStatus,
-    WarmupStatus,
-)
+from campaigns.mailbox_stats import mailbox_days
+from campaigns.models import CampaignSender, EmailAccount, MailboxStatus, WarmupStatus
 
 from .access import portal_page
 from .formatting import percent
@@ -58,12 +53,14 @@ def mailbox_list(request):
     mailboxes = list(mailboxes_for(org).defer("raw", "warmup").order_by("email"))
     ids = [m.pk for m in mailboxes]
 
-    # Two queries for every mailbox at once: daily figures of the last two weeks, campaigns.
-    daily = defaultdict(dict)
-    for row in EmailAccountDailyStat.objects.filter(
-        email_account_id__in=ids, date__gt=today - dt.timedelta(days=TREND_DAYS)
-    ).values("email_account_id", "date", "sent", "bounced"):
-        daily[row["email_account_id"]][row["date"]] = row
+    # A few queries for every mailbox at once: daily figures of the last two weeks (of a
+    # shared mailbox, only this organization's sends; staff see it whole), campaigns.
+    daily = mailbox_days(
+        mailboxes,
+        today - dt.timedelta(days=TREND_DAYS - 1),
+        today,
+        organization_id=None if request.is_agency_staff else org.pk,
+    )
     campaigns = defaultdict(list)
     for account_id, name in (
         CampaignSender.objects.filter(organization=org, email_account_id__in=ids)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django import forms
+from django.core.exceptions import BadRequest
 from django.utils import timezone
 
 from campaigns import stats
@@ -64,6 +65,12 @@ class PeriodForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.allow_all = allow_all
 
+    def clean_start(self):
+        return _in_range(self.cleaned_data.get("start"))
+
+    def clean_end(self):
+        return _in_range(self.cleaned_data.get("end"))
+
     def clean(self):
         data = super().clean()
         start, end = data.get("start"), data.get("end")
@@ -79,16 +86,29 @@ class PeriodForm(forms.Form):
         return data
 
 
+def _in_range(day: dt.date | None) -> dt.date | None:
+    if day is not None and not stats.EARLIEST <= day <= stats.LATEST:
+        raise forms.ValidationError(
+            f"Choose a day between {stats.EARLIEST} and {stats.LATEST}.", code="out_of_range"
+        )
+    return day
+
+
 def period_from_request(
     request, *, allow_all: bool = False, today: dt.date | None = None
 ) -> tuple[Period, PeriodForm]:
     """The period asked for in the query string; the default (30 days) when none or invalid.
 
-    The form is returned too, so the page can show its errors next to the date inputs.
+    The form is returned too, so the page can show its errors next to the date inputs. A day
+    outside the calendar a report can cover (`stats.EARLIEST`..`LATEST`) is no slip of the
+    hand: it answers 400.
     """
     form = PeriodForm(request.GET or None, allow_all=allow_all)
     today = today or timezone.now().date()
     key = DEFAULT
+    if form.is_bound and not form.is_valid():
+        if form.has_error("start", "out_of_range") or form.has_error("end", "out_of_range"):
+            raise BadRequest("Period outside the days a report can cover.")
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
         if data.get("start"):

@@ -52,11 +52,9 @@ def redis_url():
     return url
 
 
-@pytest.fixture(scope="module")
-def worker(redis_url, django_db_setup, django_db_blocker):
-    """`celery worker -P solo` on the test database, as the app would run it."""
-    with django_db_blocker.unblock():
-        test_database = connection.settings_dict["NAME"]
+def start_worker(redis_url: str, test_database: str, **extra_env: str):
+    """Start `celery worker -P solo` on the test database, as the app would run it; answer
+    (process, log lines) once it is ready."""
     owner = settings.DATABASE_OWNER
     cfg = connection.settings_dict
     credentials = owner["USER"] + (f":{owner['PASSWORD']}" if owner["PASSWORD"] else "")
@@ -74,6 +72,7 @@ def worker(redis_url, django_db_setup, django_db_blocker):
         "DEBUG": "0",
         "CONN_MAX_AGE": "0",
         "PYTHONPATH": str(ROOT),
+        **extra_env,
     }
     process = subprocess.Popen(
         [
@@ -88,7 +87,7 @@ def worker(redis_url, django_db_setup, django_db_blocker):
             "--without-mingle",
             "--without-heartbeat",
             "-n",
-            f"webhook-test-{os.getpid()}@%h",
+            f"webhook-test-{os.getpid()}-{time.monotonic_ns()}@%h",
         ],  # fmt: skip
         cwd=ROOT,
         env=env,
@@ -109,13 +108,26 @@ def worker(redis_url, django_db_setup, django_db_blocker):
     if not ready.wait(60):
         process.kill()
         pytest.fail("celery worker did not start:\n" + "".join(log))
-    yield log
+    return process, log
+
+
+def stop_worker(process) -> None:
     process.terminate()
     try:
         process.wait(20)
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(10)
+
+
+@pytest.fixture(scope="module")
+def worker(redis_url, django_db_setup, django_db_blocker):
+    """`celery worker -P solo` on the test database, as the app would run it."""
+    with django_db_blocker.unblock():
+        test_database = connection.settings_dict["NAME"]
+    process, log = start_worker(redis_url, test_database)
+    yield log
+    stop_worker(process)
 
 
 def point_app_at(broker_url: str) -> None:

@@ -339,8 +339,8 @@ class Batch:
 
     def _count(self, items: list[_Item]) -> None:
         counts: dict[tuple[Any, dt.date], Counter] = defaultdict(Counter)
-        mailbox_counts: dict[tuple[int, dt.date], Counter] = defaultdict(Counter)
-        org_of_campaign, org_of_mailbox = {}, {}
+        mailbox_counts: dict[tuple[int, Any, dt.date], Counter] = defaultdict(Counter)
+        org_of_campaign = {}
         first_of_lead = set(self.lead_history)
         first_in_thread = set(self.thread_history)
         for item in items:
@@ -362,10 +362,10 @@ class Batch:
                     first_in_thread.add(key)
                     tally[FIRST_IN_THREAD[item.type]] += 1
             if item.type in MAILBOX_COUNTERS and item.mailbox_id:
-                mailbox_counts[(item.mailbox_id, day)][MAILBOX_COUNTERS[item.type]] += 1
-                org_of_mailbox[item.mailbox_id] = item.event.organization_id
+                key = (item.mailbox_id, item.campaign.id, day)
+                mailbox_counts[key][MAILBOX_COUNTERS[item.type]] += 1
         campaigns.add_campaign_counts(counts, org_of_campaign)
-        campaigns.add_mailbox_counts(mailbox_counts, org_of_mailbox)
+        campaigns.add_mailbox_counts(mailbox_counts, org_of_campaign)
 
     def _notify(self, items: list[_Item]) -> None:
         """Tell the customer about positive replies; unassigned (shared) campaigns have none."""

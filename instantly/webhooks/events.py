@@ -20,6 +20,7 @@ from typing import Any
 
 from django.db import models
 
+from instantly.timestamps import sane_timestamp
 from salesbrain.parsing import as_int
 
 
@@ -233,13 +234,14 @@ def as_bool(value: Any) -> bool | None:
 
 
 def parse_timestamp(value: Any) -> datetime | None:
-    """ISO 8601 (with `Z` or an offset; naive = UTC) or epoch seconds/milliseconds."""
+    """ISO 8601 (with `Z` or an offset; naive = UTC) or epoch seconds/milliseconds, in UTC;
+    None when unreadable or outside the sane range (see `instantly.timestamps`)."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
-        seconds = value / 1000 if value > 10**11 else value
+        seconds = value / 1000 if abs(value) > 10**11 else value
         try:
-            return datetime.fromtimestamp(seconds, tz=UTC)
+            return sane_timestamp(datetime.fromtimestamp(seconds, tz=UTC))
         except (OverflowError, OSError, ValueError):
             return None
     if not isinstance(value, str) or not value.strip():
@@ -251,7 +253,7 @@ def parse_timestamp(value: Any) -> datetime | None:
         parsed = datetime.fromisoformat(text)
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return sane_timestamp(parsed)
 
 
 def normalise_email(value: Any) -> str:

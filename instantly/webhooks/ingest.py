@@ -1,11 +1,13 @@
 """Writing a delivery down: the one thing the receiver must do before it answers.
 
 The dedupe key is the SHA-256 of the payload's canonical JSON (sorted keys, no spaces), so a
-retried delivery is recognised whatever the key order. The row is inserted straight away with
-`ON CONFLICT (connection_id, dedupe_key) DO NOTHING`: no row back means a duplicate. That is
-dj-stripe's "insert, and treat the unique violation as a duplicate" done by PostgreSQL itself:
-when two identical deliveries race, the second insert waits for the first to commit and then
-does nothing, with no error to catch and no savepoint to pay for. Processing is enqueued only
+retried delivery is recognised whatever the key order. A payload whose strings could not be
+stored (a lone surrogate, a NUL) is made storable first (`instantly.text`), before hashing.
+The row is inserted straight away with `ON CONFLICT (connection_id, dedupe_key) DO NOTHING`:
+no row back means a duplicate. That is dj-stripe's "insert, and treat the unique violation as a
+duplicate" done by PostgreSQL itself: when two identical deliveries race, the second insert
+waits for the first to commit and then does nothing, with no error to catch and no savepoint to
+pay for. Processing is enqueued only
 after the row is committed.
 """
 
@@ -23,6 +25,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from instantly.models import ProviderConnection, WebhookEvent
+from instantly.text import clean_json
 from salesbrain.bulk import insert_rows
 
 from . import within_staff_scope
@@ -43,9 +46,25 @@ class StoredDelivery:
     duplicate: bool = False
 
 
+def _canonical(payload: Any) -> str:
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def storable(payload: dict[str, Any]) -> tuple[dict[str, Any], bytes]:
+    """(payload, its canonical JSON as UTF-8): cleaned only when it has to be, so the common
+    case costs one serialisation."""
+    canonical = _canonical(payload)
+    if "\\u0000" not in canonical:
+        try:
+            return payload, canonical.encode()
+        except UnicodeEncodeError:
+            pass  # a lone surrogate
+    payload = clean_json(payload)
+    return payload, _canonical(payload).encode()
+
+
 def dedupe_key(payload: Any) -> str:
-    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return hashlib.sha256(storable(payload)[1]).hexdigest()
 
 
 def store_delivery(
@@ -82,6 +101,7 @@ def build_event(
     received_at: dt.datetime | None = None,
 ) -> WebhookEvent:
     """The unsaved row for one delivery (also used to load deliveries in bulk)."""
+    payload, canonical = storable(payload)
     fields = extract_fields(payload)
     handled = is_handled(fields.event_type)
     return WebhookEvent(
@@ -90,7 +110,7 @@ def build_event(
         payload=payload,
         event_type_raw=fields.raw_event_type[:200],
         event_type=fields.event_type,
-        dedupe_key=dedupe_key(payload),
+        dedupe_key=hashlib.sha256(canonical).hexdigest(),
         campaign_instantly_id=fields.campaign_id[:64],
         occurred_at=fields.occurred_at,
         received_at=received_at or timezone.now(),

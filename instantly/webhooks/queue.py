@@ -17,6 +17,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
@@ -33,8 +34,9 @@ BATCH_SIZE = 500
 MAX_ATTEMPTS = 5
 # Wait before attempt n+1 after attempt n failed (n = 1..MAX_ATTEMPTS-1), in seconds.
 RETRY_DELAYS = (30, 120, 600, 1800)
-# A row still `processing` this long after its claim belongs to a worker that died.
-PROCESSING_TIMEOUT = dt.timedelta(minutes=10)
+# A row still `processing` this long after its claim belongs to a worker that died (or lost the
+# database before it could record the outcome); see settings.WEBHOOK_CLAIM_TIMEOUT_SECONDS.
+PROCESSING_TIMEOUT = dt.timedelta(seconds=settings.WEBHOOK_CLAIM_TIMEOUT_SECONDS)
 # The sweeper leaves a fresh pending row to the task enqueued with it for this long.
 PENDING_GRACE = dt.timedelta(minutes=1)
 

@@ -16,7 +16,10 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 
+import psycopg
 from celery import shared_task
+from django.conf import settings
+from django.db import DatabaseError
 from django.utils.dateparse import parse_datetime
 
 from salesbrain.logs import log_context
@@ -27,25 +30,54 @@ logger = logging.getLogger("instantly.webhooks")
 
 BROKER_RETRY_AFTER = 5.0  # seconds without publishing after a failed publish
 SWEEP_CHUNK = queue.BATCH_SIZE
+# After a database error, try again once a claim this task may have made has gone stale.
+DATABASE_RETRY_DELAY = int(queue.PROCESSING_TIMEOUT.total_seconds()) + 5
+# Stopped (soft, then hard) before the claim goes stale: see settings.
+TIME_LIMITS = {
+    "time_limit": settings.WEBHOOK_TASK_TIME_LIMIT_SECONDS,
+    "soft_time_limit": settings.WEBHOOK_TASK_SOFT_TIME_LIMIT_SECONDS,
+}
 
 
-@shared_task(name="instantly.webhooks.tasks.process_webhook_event", ignore_result=True)
+@shared_task(
+    name="instantly.webhooks.tasks.process_webhook_event", ignore_result=True, **TIME_LIMITS
+)
 def process_webhook_event(event_id: int) -> dict:
     """Process one delivery, and with it pending deliveries that arrived after it (a burst
     drains in batches; the tasks of events already taken find nothing to claim and return at
     once)."""
     with log_context(event_id=event_id):  # each event's own lines bind their own id
-        report = queue.process_events([event_id], more=queue.BATCH_SIZE - 1, after=event_id)
+        try:
+            report = queue.process_events([event_id], more=queue.BATCH_SIZE - 1, after=event_id)
+        except (DatabaseError, psycopg.Error):
+            return _database_error(process_webhook_event, (event_id,))
         schedule_retries(report.retries)
     return _summary(report)
 
 
-@shared_task(name="instantly.webhooks.tasks.process_webhook_events", ignore_result=True)
+@shared_task(
+    name="instantly.webhooks.tasks.process_webhook_events", ignore_result=True, **TIME_LIMITS
+)
 def process_webhook_events(event_ids: list[int]) -> dict:
     """Process exactly these deliveries (sweeper, reprocessing)."""
-    report = queue.process_events(list(event_ids))
+    try:
+        report = queue.process_events(list(event_ids))
+    except (DatabaseError, psycopg.Error):
+        return _database_error(process_webhook_events, (list(event_ids),))
     schedule_retries(report.retries)
     return _summary(report)
+
+
+def _database_error(task, args: tuple) -> dict:
+    """The database failed while claiming, or while recording a failure (the task is acked
+    either way): ask for the same work again later. Rows it had claimed stay `processing`
+    until their claim is stale, which the retry waits for; the sweeper is the second net."""
+    logger.warning(
+        "webhook task %s hit a database error; again in %ss", task.name, DATABASE_RETRY_DELAY,
+        exc_info=True,
+    )  # fmt: skip
+    _publish(task, args, countdown=DATABASE_RETRY_DELAY)
+    return {"database_error": True}
 
 
 @shared_task(name="instantly.webhooks.tasks.sweep_webhook_events", ignore_result=True)

@@ -14,6 +14,7 @@ import json
 import logging
 from typing import Any
 
+import psycopg
 from django.conf import settings
 from django.db import DatabaseError
 from django.http import HttpRequest, JsonResponse
@@ -62,7 +63,9 @@ def _answer(request: HttpRequest) -> Answer:
         # database round trips are most of what a delivery costs.
         with within_staff_scope():
             return _receive(request)
-    except DatabaseError:
+    except (DatabaseError, psycopg.Error):
+        # psycopg's own errors too: the bulk-write engine runs on a plain psycopg cursor, and
+        # a lock or statement timeout, a terminated connection, must be a 503 all the same.
         logger.exception("could not store a webhook delivery")
         return _error("failed", 503, "could not store the delivery, try again")
 
@@ -122,9 +125,6 @@ def parse_payload(body: bytes) -> dict[str, Any]:
         raise BadPayload(f"body is not valid JSON: {exc.__class__.__name__}") from exc
     if not isinstance(payload, dict):
         raise BadPayload("body must be a JSON object")
-    if b"\\u0000" in body:
-        # PostgreSQL's jsonb cannot hold NUL characters; they carry no meaning in a payload.
-        payload = _without_nul(payload)
     return payload
 
 
@@ -136,14 +136,4 @@ def _finite_float(text: str) -> float:
     value = float(text)
     if value in (float("inf"), float("-inf")):
         raise ValueError(f"{text} is out of range")
-    return value
-
-
-def _without_nul(value: Any) -> Any:
-    if isinstance(value, str):
-        return value.replace("\x00", "")
-    if isinstance(value, list):
-        return [_without_nul(v) for v in value]
-    if isinstance(value, dict):
-        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
     return value

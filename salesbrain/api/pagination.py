@@ -10,6 +10,9 @@ from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db.models import Count, Window
 from rest_framework.pagination import PageNumberPagination
 
+# PostgreSQL's OFFSET is a bigint: a page beyond it cannot exist (and must not reach SQL).
+MAX_OFFSET = 2**63 - 1
+
 
 class StandardPagination(PageNumberPagination):
     page_size = 50
@@ -28,6 +31,8 @@ class _WindowCountPaginator(Paginator):
         if number < 1:
             raise EmptyPage(self.error_messages["min_page"])
         bottom = (number - 1) * self.per_page
+        if bottom + self.per_page > MAX_OFFSET:
+            raise EmptyPage(self.error_messages["no_results"])
         rows = list(
             self.object_list.annotate(_window_total=Window(Count("pk")))[
                 bottom : bottom + self.per_page

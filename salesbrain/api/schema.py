@@ -1,5 +1,5 @@
-"""OpenAPI additions: the token scheme, and the one error format as a component, documented on
-every operation.
+"""OpenAPI additions: the token scheme, the one error format as a component, documented on
+every operation, and the caller's view of the schema (only the endpoints they may use).
 
 A postprocessing hook (SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"]) rather than an
 `extend_schema` on each view: every operation can answer these errors, and a new endpoint gets
@@ -8,7 +8,37 @@ them documented without anyone remembering to.
 
 from __future__ import annotations
 
+from django.contrib.auth.views import redirect_to_login
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.plumbing import build_mock_request
+from drf_spectacular.views import SpectacularSwaggerSplitView
+from rest_framework.exceptions import NotAuthenticated
+
+# What the tenant middleware resolved for a request, which the permission classes read.
+_TENANT_ATTRIBUTES = ("organization", "membership", "memberships", "is_agency_staff", "tenant")
+
+
+def caller_mock_request(method, path, view, original_request, **kwargs):
+    """SPECTACULAR_SETTINGS["GET_MOCK_REQUEST"]: drf-spectacular's mock request, plus who the
+    caller is to the tenant middleware, so each endpoint's permissions are checked for them
+    (SERVE_PUBLIC off): a customer's schema lists no staff endpoint."""
+    request = build_mock_request(method, path, view, original_request, **kwargs)
+    source = getattr(original_request, "_request", None)
+    for name in _TENANT_ATTRIBUTES:
+        if source is not None and hasattr(source, name):
+            setattr(request._request, name, getattr(source, name))
+    return request
+
+
+class ApiDocsView(SpectacularSwaggerSplitView):
+    """Swagger UI behind the login; its start script is served as a file (no inline script).
+
+    A browser that is not logged in is sent to the login page rather than shown JSON."""
+
+    def handle_exception(self, exc):
+        if isinstance(exc, NotAuthenticated):
+            return redirect_to_login(self.request.get_full_path())
+        return super().handle_exception(exc)
 
 
 class ApiTokenScheme(OpenApiAuthenticationExtension):
