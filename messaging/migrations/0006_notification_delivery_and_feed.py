@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0004_api_tokens"),
-        ("messaging", "0004_reply_and_triage"),
+        ("messaging", "0005_backfill_mailbox_campaign_days"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -32,7 +32,7 @@ DROP FUNCTION IF EXISTS messaging_feedevent_notify();
 
 
 class Migration(migrations.Migration):
-    dependencies = [("messaging", "0005_notification_delivery_and_feed")]
+    dependencies = [("messaging", "0006_notification_delivery_and_feed")]
 
     operations = [
         enable_rls("messaging_notificationread"),
