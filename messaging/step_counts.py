@@ -10,10 +10,17 @@ from campaigns import stats
 from .models import Message
 
 
-def step_rows_from_messages(organization, campaign) -> list[dict]:
+def step_rows_from_messages(organization, campaign, start=None, end=None) -> list[dict]:
+    """Counts of the emails dated from `start` to `end` (both included; None: no bound)."""
+    messages = Message.objects.filter(
+        organization=organization, campaign=campaign, step__isnull=False
+    )
+    if start is not None:
+        messages = messages.filter(sent_at__date__gte=start)
+    if end is not None:
+        messages = messages.filter(sent_at__date__lte=end)
     return list(
-        Message.objects.filter(organization=organization, campaign=campaign, step__isnull=False)
-        .values("step", "variant")
+        messages.values("step", "variant")
         .annotate(
             sent=Count("pk", filter=Q(direction=Message.Direction.OUTBOUND)),
             replied=Count("pk", filter=Q(direction=Message.Direction.INBOUND)),

@@ -26,6 +26,7 @@ from campaigns import interest
 from campaigns.models import Campaign, EmailAccount, InterestStatus
 from campaigns.views.access import portal_page
 from campaigns.views.mailboxes import mailboxes_for
+from campaigns.views.period import without_period
 
 from . import replies, search, triage
 from .filters import SearchTextField
@@ -166,7 +167,7 @@ def inbox(request):
             "query": query.urlencode(),
             # Where a thread's "← Inbox" leads back to: these filters and this page.
             "back": request.GET.urlencode(),
-            "filtered": bool(query),
+            "filtered": bool(without_period(query)),
             "searching": bool(data.get("q")),
         },
     )

@@ -114,6 +114,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.tenant",
+                "campaigns.context_processors.period",
                 "messaging.context_processors.inbox",
                 "messaging.context_processors.notification_bell",
             ],

@@ -52,3 +52,13 @@ def test_daily_series_fills_missing_days_with_zero(daily, org_a):
 
 def test_rates_are_zero_without_sends():
     assert stats.StatSummary().open_rate == 0.0
+
+
+def test_point_change_is_the_difference_of_rates_and_none_without_sends():
+    before = stats.StatSummary(
+        {**dict.fromkeys(stats.COUNTERS, 0), "sent": 200, "unique_opened": 78}
+    )
+    now = stats.StatSummary({**dict.fromkeys(stats.COUNTERS, 0), "sent": 100, "unique_opened": 62})
+    cmp = stats.PeriodComparison(D, D, now, before)
+    assert cmp.point_change("open_rate") == 0.23  # 62.0% against 39.0%
+    assert stats.PeriodComparison(D, D, now, stats.StatSummary()).point_change("open_rate") is None

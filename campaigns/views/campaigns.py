@@ -24,7 +24,7 @@ from campaigns.templatetags.variants import variant_letter
 
 from .access import HEAVY_CAMPAIGN_FIELDS, portal_page
 from .dashboard import activity_chart, figure_cards
-from .formatting import number, percent
+from .formatting import NOTHING, number, percent, rate_of_sent
 from .period import Period, period_from_request, preset_choices
 
 # Running campaigns first, then those that need attention, then the rest.
@@ -83,14 +83,15 @@ def campaign_list(request):
                 "tone": status_tone(campaign.status),
                 "sent": number(campaign.total_sent),
                 # Without tracking Instantly counts nothing: say "off", not 0%.
-                "open_rate": percent(rates["open_rate"])
+                # Nothing sent in the period: "—", there is no rate to show.
+                "open_rate": rate_of_sent(rates["open_rate"], campaign.total_sent)
                 if campaign.open_tracking is not False
                 else "Off",
-                "click_rate": percent(rates["click_rate"])
+                "click_rate": rate_of_sent(rates["click_rate"], campaign.total_sent)
                 if campaign.link_tracking is not False
                 else "Off",
-                "reply_rate": percent(rates["reply_rate"]),
-                "bounce_rate": percent(rates["bounce_rate"]),
+                "reply_rate": rate_of_sent(rates["reply_rate"], campaign.total_sent),
+                "bounce_rate": rate_of_sent(rates["bounce_rate"], campaign.total_sent),
                 "bounce_high": rates["bounce_rate"] >= 0.03,
                 "interested": number(campaign.total_interested),
                 "meetings": number(campaign.total_meetings_booked),
@@ -116,9 +117,15 @@ def _sequence_subjects(campaign: Campaign) -> dict[tuple[int, int], str]:
     return subjects
 
 
-def _step_rows(request, campaign: Campaign) -> tuple[list[dict], str]:
-    """Per step and variant: Instantly's step analytics when synced, else counted messages."""
-    source = "Instantly step analytics (all time)"
+def _step_rows(request, campaign: Campaign, period: Period) -> tuple[list[dict], str, str]:
+    """Per step and variant: Instantly's step analytics when synced, else counted messages.
+
+    Also answers where the figures come from and the days they cover: Instantly's step
+    analytics have no dates, so they are all time whatever the page's period; counted messages
+    follow it.
+    """
+    source = "From Instantly's step analytics, which have no dates"
+    covers = "all time"
     rows = list(
         CampaignStepStat.objects.filter(organization=request.organization, campaign=campaign)
         .order_by("step", "variant")
@@ -134,8 +141,9 @@ def _step_rows(request, campaign: Campaign) -> tuple[list[dict], str]:
         )  # fmt: skip
     )
     if not rows:
-        source = "Counted from messages (all time)"
-        rows = stats.counted_step_rows(request.organization, campaign)
+        source = "Counted from the emails Salesbrain holds"
+        covers = period.label.lower()
+        rows = stats.counted_step_rows(request.organization, campaign, period.start, period.end)
     subjects = _sequence_subjects(campaign)
     result = []
     for row in rows:
@@ -149,14 +157,15 @@ def _step_rows(request, campaign: Campaign) -> tuple[list[dict], str]:
                 "variant": variant_letter(variant),
                 "subject": subjects.get((row["step"], variant), ""),
                 "sent": number(counts["sent"]),
-                "open_rate": percent(rates["open_rate"]) if counts["unique_opened"] else "–",
-                "click_rate": percent(rates["click_rate"]) if counts["unique_clicked"] else "–",
-                "reply_rate": percent(rates["reply_rate"]),
+                # Counted messages know no opens or clicks: "—" rather than 0%.
+                "open_rate": percent(rates["open_rate"]) if counts["unique_opened"] else NOTHING,
+                "click_rate": percent(rates["click_rate"]) if counts["unique_clicked"] else NOTHING,
+                "reply_rate": rate_of_sent(rates["reply_rate"], counts["sent"]),
                 "replied": number(counts["unique_replied"] or counts["replied"]),
                 "opportunities": number(row.get("opportunities") or 0),
             }
         )
-    return result, source
+    return result, source, covers
 
 
 def _breakdown(qs, field: str, choices) -> list[dict]:
@@ -215,7 +224,7 @@ def campaign_detail(request, pk):
     }
     cards = figure_cards(comparison, series, frozenset(untracked))
     leads = Lead.objects.filter(organization=org, campaign=campaign)
-    steps, steps_source = _step_rows(request, campaign)
+    steps, steps_source, steps_period = _step_rows(request, campaign, period)
     senders = (
         CampaignSender.objects.filter(organization=org, campaign=campaign)
         .select_related("email_account")
@@ -238,6 +247,7 @@ def campaign_detail(request, pk):
             "series": series,
             "steps": steps,
             "steps_source": steps_source,
+            "steps_period": steps_period,
             "lead_status": _breakdown(leads, "status", LeadStatus.choices),
             "lead_interest": _breakdown(leads, "interest_status", InterestStatus.choices),
             "senders": [s.email_account for s in senders],

@@ -13,7 +13,7 @@ from campaigns import charts, stats
 from campaigns.models import Campaign, CampaignDailyStat
 
 from .access import HEAVY_CAMPAIGN_FIELDS, portal_page
-from .formatting import change, number, percent
+from .formatting import NOTHING, change, number, percent, points, rate_of_sent
 from .period import period_from_request, preset_choices
 
 # (figure, label, is it a rate, does going up mean better)
@@ -46,7 +46,8 @@ def figure_cards(
     """One card per figure: this period, the previous one, the change and a sparkline.
 
     Figures in `untracked` (a campaign without open or link tracking) say so instead of
-    showing a misleading 0%.
+    showing a misleading 0%. Rates change in percentage points and read "—" for a period that
+    sent nothing; counts change relatively ("+100.0%", "new" from nothing).
     """
     # Each day's figures once (counters as they are, rates from stats), for the sparklines.
     daily = [
@@ -57,9 +58,18 @@ def figure_cards(
         if key in untracked:
             cards.append(FigureCard(key, label, "Not tracked", "", "", "flat", "neutral", ""))
             continue
-        fmt = percent if is_rate else number
-        relative = comparison.change(key)
         now, before = getattr(comparison.current, key), getattr(comparison.previous, key)
+        if is_rate:
+            value = rate_of_sent(now, comparison.current.sent)
+            previous = rate_of_sent(before, comparison.previous.sent)
+            difference = comparison.point_change(key)
+            shown_change = points(difference)
+            if difference is None:
+                now = before = 0  # a side without sends has no rate to go up or down from
+        else:
+            value, previous = number(now), number(before)
+            relative = comparison.change(key)
+            shown_change = change(relative) if (relative is not None or now) else NOTHING
         trend = "up" if now > before else "down" if now < before else "flat"
         if trend == "flat":
             verdict = "neutral"
@@ -69,9 +79,9 @@ def figure_cards(
             FigureCard(
                 key=key,
                 label=label,
-                value=fmt(now),
-                previous=fmt(before),
-                change=change(relative) if (relative is not None or now) else "–",
+                value=value,
+                previous=previous,
+                change=shown_change,
                 trend=trend,
                 verdict=verdict,
                 spark=charts.sparkline([day[key] for day in daily]),

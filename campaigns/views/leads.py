@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET
 from campaigns.models import Campaign, InterestStatus, Lead, LeadStatus
 
 from .access import portal_page
+from .period import without_period
 
 # Short enough that a page stays readable on a phone (each lead is a card there).
 PAGE_SIZE = 20
@@ -113,7 +114,12 @@ def lead_list(request):
     return render(
         request,
         "portal/lead_list.html",
-        {"form": form, "page": page, "query": query.urlencode()},
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "filtered": bool(without_period(query)),
+        },
     )
 
 

@@ -123,3 +123,32 @@ def period_from_request(
 def preset_choices(allow_all: bool = False):
     """(key, label) of the quick period links shown above a report."""
     return PRESETS + ((ALL_TIME,) if allow_all else ())
+
+
+PERIOD_KEYS = ("days", "start", "end")
+
+
+def carried_query(request) -> str:
+    """The period the user chose, as a query string for links to other pages ("" if none).
+
+    The period lives in the URL (shareable, works without cookies), so each page hands it on:
+    the navigation and the links between dashboard, campaigns, leads and inbox append it, and
+    the leads and inbox filters keep it in hidden fields. Only a valid choice is carried.
+    """
+    if not any(request.GET.get(key) for key in PERIOD_KEYS):
+        return ""
+    form = PeriodForm(request.GET, allow_all=True)
+    if not form.is_valid():
+        return ""
+    data = form.cleaned_data
+    if data.get("start"):
+        return urlencode({"start": data["start"].isoformat(), "end": data["end"].isoformat()})
+    return urlencode({"days": data["days"]}) if data.get("days") else ""
+
+
+def without_period(query) -> str:
+    """`query` (a QueryDict) without the period's keys: what a filter form itself narrows."""
+    rest = query.copy()
+    for key in PERIOD_KEYS:
+        rest.pop(key, None)
+    return rest.urlencode()

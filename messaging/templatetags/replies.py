@@ -17,9 +17,15 @@ register = template.Library()
 
 
 @register.inclusion_tag("inbox/_latest_replies.html")
-def latest_replies(organization, campaign=None, limit=6, empty="No replies yet."):
-    """The `limit` threads of `organization` (and `campaign`, if given) with the newest reply."""
+def latest_replies(organization, campaign=None, period=None, limit=6, empty="No replies yet."):
+    """The `limit` threads of `organization` (and `campaign`, if given) with the newest reply;
+    with a `period` (campaigns' `Period`), only replies received in it, like the page's figures.
+    """
     threads = Thread.objects.filter(organization=organization, has_reply=True)
+    if period is not None and not period.is_all_time:
+        threads = threads.filter(
+            last_inbound_at__date__gte=period.start, last_inbound_at__date__lte=period.end
+        )
     related = ["contact", "lead"]
     if campaign is not None:
         threads = threads.filter(campaign=campaign)
