@@ -11,6 +11,7 @@ import logging
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.conf import settings
@@ -180,6 +181,21 @@ def _limiter_url() -> str | None:
     return None
 
 
+# Where clients made inside `served_by()` send their requests (None: INSTANTLY_API_BASE_URL).
+_served_by: ContextVar[str | None] = ContextVar("instantly_served_by", default=None)
+
+
+@contextmanager
+def served_by(base_url: str) -> Iterator[None]:
+    """Every client made inside talks to `base_url` (the demo's sandbox), including those of
+    services that build their own (the reply sender), so they run unchanged against it."""
+    token = _served_by.set(base_url)
+    try:
+        yield
+    finally:
+        _served_by.reset(token)
+
+
 def client_for(connection: ProviderConnection, **options: Any) -> InstantlyClient:
     """An API client for `connection`, sharing the workspace's rate budget with every caller.
 
@@ -187,7 +203,7 @@ def client_for(connection: ProviderConnection, **options: Any) -> InstantlyClien
     by the Instantly workspace id (several keys of one workspace share it), or by the
     connection until the first sync has learnt the workspace id.
     """
-    options.setdefault("base_url", settings.INSTANTLY_API_BASE_URL)
+    options.setdefault("base_url", _served_by.get() or settings.INSTANTLY_API_BASE_URL)
     options.setdefault("limiter", limiter_from_url(_limiter_url(), CLIENT_RATE_LIMITS))
     options.setdefault("workspace_key", connection.workspace_id or f"connection-{connection.pk}")
     options.setdefault("on_answer", count_answer)

@@ -2,7 +2,9 @@
 
 The same path real data takes: a sync from the sandbox's API, staff assigning campaigns to the
 two demo customers, then a few thousand webhook deliveries stored and processed like live ones,
-and a last sync so Instantly's own figures win where both sources count.
+a few replies sent from the inbox's own service (so some threads show our answer), and a last
+sync so Instantly's own figures win where both sources count (and its copies of those replies
+merge into them).
 """
 
 from __future__ import annotations
@@ -13,16 +15,19 @@ import logging
 from django.conf import settings
 from django.utils import timezone
 
-from accounts.tenancy import staff_scope
+from accounts.models import Membership
+from accounts.tenancy import staff_scope, tenant_scope
 from campaigns.assignment import assign_campaign
-from campaigns.models import Campaign
-from instantly.connections import client_for
+from campaigns.models import Campaign, InterestStatus
+from instantly.connections import client_for, served_by
 from instantly.models import ProviderConnection
 from instantly.sandbox import SandboxApp, SandboxServer, SandboxWorkspace
 from instantly.sandbox.webhooks import generate_deliveries
 from instantly.sync.run import sync_workspace
 from instantly.webhooks.ingest import build_event
 from instantly.webhooks.queue import drain
+from messaging import replies
+from messaging.models import Message, Thread
 
 # The demo workspace; `manage.py instantly_sandbox serve` with these values serves the same one.
 # 90 days of sending volume (50-300 emails a weekday per campaign, see sandbox.data.volume)
@@ -35,6 +40,12 @@ DEMO_WORKSPACE = {
     "history_days": 90,
 }
 DEMO_DELIVERIES = 3000
+# Threads per organization answered by its first member, through the portal's reply service.
+DEMO_REPLIES = 3
+DEMO_REPLY_TEXT = (
+    "Hi {name},\n\nThanks for getting back to me. Would Tuesday or Thursday afternoon suit "
+    "you for a 20-minute call? I will send an invite for whichever works.\n\nBest regards"
+)
 SANDBOX_API_KEY = "sandbox-key"
 
 
@@ -98,6 +109,8 @@ def load_demo_traffic(orgs, stdout=None) -> str:
             report = drain()
         finally:
             webhook_log.setLevel(level)
+        with served_by(server.base_url):
+            answered = sum(send_demo_replies(org) for org in orgs)
         last = sync_workspace(connection, client=client, full=True)
     assigned = ", ".join(o.name for o in orgs)
     return "\n".join(
@@ -107,6 +120,48 @@ def load_demo_traffic(orgs, stdout=None) -> str:
             f"{len(plan)} campaigns assigned to {assigned}; {len(campaigns) - len(plan)} left "
             "unassigned for staff.",
             f"Webhook deliveries: {report.processed} processed, {report.failed} failed.",
+            f"Replies sent from the inbox: {answered}.",
             f"Final sync: {last.requests} API request(s), {last.duration:.1f} s.",
         ]
     )
+
+
+def send_demo_replies(organization, limit: int = DEMO_REPLIES) -> int:
+    """Answer the newest replies of interested leads as the organization's first member would
+    from a thread; answers how many went out. The same path as the portal (`messaging.replies`,
+    Instantly's `POST /api/v2/emails/reply`), so the caller points it at the sandbox. A key per
+    thread makes a second `make run` send nothing again."""
+    member = (
+        Membership.objects.filter(organization=organization)
+        .select_related("user")
+        .order_by("created_at", "pk")
+        .first()
+    )
+    if member is None:
+        return 0
+    sent = 0
+    with tenant_scope(organization.pk):
+        threads = (
+            Thread.objects.filter(
+                organization=organization,
+                has_reply=True,
+                lead__interest_status__in=[
+                    InterestStatus.INTERESTED,
+                    InterestStatus.MEETING_BOOKED,
+                ],
+            )
+            .select_related("contact")
+            .order_by("-last_inbound_at", "pk")[:limit]
+        )
+        for thread in threads:
+            try:
+                message, _ = replies.reply(
+                    thread,
+                    user=member.user,
+                    body=DEMO_REPLY_TEXT.format(name=thread.contact.first_name or "there"),
+                    idempotency_key=f"demo-reply-{thread.pk}",
+                )
+            except replies.CannotReply:
+                continue
+            sent += message.status == Message.Status.SENT
+    return sent
