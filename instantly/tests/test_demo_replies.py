@@ -7,11 +7,12 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.urls import reverse
 
 from accounts.models import Organization
 from accounts.tenancy import tenant_scope
-from instantly.demo import DEMO_REPLIES
+from instantly.demo import DEMO_REPLIES, refresh_planner_statistics
 from messaging.models import Message
 
 pytestmark = pytest.mark.django_db
@@ -55,3 +56,14 @@ def test_the_demo_sends_a_few_replies_through_the_sandbox_and_shows_them(client)
     before = [m.pk for m in demo_replies("acme")]
     call_command("seed_demo", stdout=StringIO())
     assert [m.pk for m in demo_replies("acme")] == before
+
+
+def test_the_demo_leaves_planner_statistics_behind():
+    """Fresh tables without statistics make the inbox's per-thread lookups scan every message."""
+    refresh_planner_statistics()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute(
+            "SELECT last_analyze FROM pg_stat_user_tables WHERE relname = 'messaging_message'"
+        )
+        assert cursor.fetchone()[0] is not None

@@ -286,3 +286,32 @@ def test_another_org_cannot_mark_my_thread(client, bob, data_a, data_b):
     client.force_login(bob)
     assert client.post(reverse("inbox:mark-read", args=[thread.pk])).status_code == 404
     assert read_state(thread) is True
+
+
+def test_custom_interest_labels_cost_no_query_per_thread(client, alice, org_a, data_a):
+    """The badge shows a custom label's name; it comes with the list, not one query a row."""
+    client.force_login(alice)
+    with CaptureQueriesContext(connection) as plain:
+        client.get(reverse("inbox:list"))
+    with staff_scope():
+        for thread in Thread.objects.filter(organization=org_a, lead__isnull=False):
+            thread.lead.interest_status = InterestStatus.CUSTOM
+            thread.lead.interest_label = f"Label {thread.pk}"
+            thread.lead.save(update_fields=["interest_status", "interest_label"])
+    with CaptureQueriesContext(connection) as labelled:
+        page = client.get(reverse("inbox:list")).content.decode()
+    assert "Label " in page
+    assert len(labelled.captured_queries) == len(plain.captured_queries)
+
+
+def test_search_finds_threads_through_the_index_not_a_per_thread_rank_filter(client, alice, data_a):
+    client.force_login(alice)
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(reverse("inbox:list"), {"q": "idea"})
+    assert response.status_code == 200
+    listing = next(
+        q["sql"] for q in ctx.captured_queries if "ts_rank" in q["sql"] and "LIMIT" in q["sql"]
+    )
+    # Matching threads are one `thread_id IN (SELECT ...)`; the rank is not a filter.
+    assert '"messaging_thread"."id" IN (SELECT' in listing
+    assert "IS NOT NULL" not in listing.split("ORDER BY")[0].split("WHERE", 1)[1]
