@@ -143,3 +143,30 @@ def test_the_sandbox_accepts_replies_and_interest_changes():
             timeout=5,
         )
         assert unknown.status_code == 404
+
+
+@pytest.mark.parametrize("persona", ["olga", "adam"])
+def test_staff_set_a_customers_lead_interest(request, data, instantly, persona):
+    """Agency staff (sb_operator, sb_admin) may set interest on any organization's lead."""
+    instantly.add(responses.POST, INTEREST_URL, json={"message": "job submitted"}, status=202)
+    lead = data.leads["b"][0]
+    response = persona_client(request, persona).post(
+        f"/api/v1/leads/{lead.pk}/interest/", {"interest_status": "interested"}
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["interest_status"] == "interested"
+    assert json.loads(instantly.calls[0].request.body)["interest_value"] == 1
+    assert fresh(lead).interest_status == InterestStatus.INTERESTED
+
+
+@pytest.mark.parametrize("persona", ["olga", "adam"])
+def test_staff_get_the_same_validation_and_refusal_answers(request, data, instantly, persona):
+    instantly.add(responses.POST, INTEREST_URL, json={"message": "Invalid key"}, status=401)
+    lead = data.leads["a"][4]
+    client = persona_client(request, persona)
+    unknown = client.post(f"/api/v1/leads/{lead.pk}/interest/", {"interest_status": "ecstatic"})
+    assert unknown.status_code == 400 and not instantly.calls
+    refused = client.post(f"/api/v1/leads/{lead.pk}/interest/", {"interest_status": "lost"})
+    assert refused.status_code == 502
+    assert refused.json()["error"]["message"].startswith("Authorisation")
+    assert fresh(lead).interest_status == ""

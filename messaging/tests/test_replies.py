@@ -213,3 +213,35 @@ def test_instantlys_copy_of_the_reply_merges_into_it(request, data, thread, inst
         assert Message.objects.unscoped().filter(thread=thread).count() == before
     assert new == set()  # counted when written, not again
     assert reply.source_event_id == event.pk and reply.status == Message.Status.SENT
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona", ["olga", "adam"])
+def test_staff_reply_in_a_customers_thread_and_are_recorded_as_the_sender(
+    request, thread, instantly, persona
+):
+    """Agency staff (sb_operator, sb_admin) answer for a customer; the reply says who wrote it."""
+    sent_ok(instantly, email_id=f"sent-by-{persona}")
+    key = f"k-staff-{persona}"
+    response = persona_client(request, persona).post(
+        url(thread), {"body": "Happy to help.", "idempotency_key": key}
+    )
+    assert response.status_code == 202, response.content
+    assert response.json()["status"] == "sent"
+    [message] = replies_with_key(key)
+    assert message.sent_by.username == persona
+    assert message.organization_id == thread.organization_id
+    assert message.instantly_email_id == f"sent-by-{persona}"
+    assert len(instantly.calls) == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona", ["olga", "adam"])
+def test_staff_reply_with_one_key_twice_sends_once(request, thread, instantly, persona):
+    sent_ok(instantly)
+    client = persona_client(request, persona)
+    payload = {"body": "Once only.", "idempotency_key": f"k-twice-{persona}"}
+    first, second = client.post(url(thread), payload), client.post(url(thread), payload)
+    assert (first.status_code, second.status_code) == (202, 202)
+    assert first.json()["id"] == second.json()["id"]
+    assert len(instantly.calls) == 1
