@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 import responses
@@ -75,9 +76,10 @@ def test_customer_walks_through_the_portal(base_url, portal_data, browser_page):
     page.wait_for_url("**/?days=90")
     shot(page, "02b-dashboard-90-days")
 
-    # Campaigns, then one campaign.
+    # Campaigns, then one campaign: the chosen period goes along.
     page.click("nav.mainnav >> text=Campaigns")
-    page.wait_for_url("**/campaigns/")
+    page.wait_for_url("**/campaigns/?days=90")
+    assert "figures for last 90 days" in page.content()
     assert page.locator("table.campaigns tbody tr").count() == 5
     shot(page, "03-campaigns")
     page.click("table.campaigns tbody tr:first-child td.name a")
@@ -87,25 +89,25 @@ def test_customer_walks_through_the_portal(base_url, portal_data, browser_page):
 
     # Inbox, an unread thread: opening it reads it.
     page.click("nav.mainnav >> text=Inbox")
-    page.wait_for_url("**/inbox/")
+    page.wait_for_url("**/inbox/?days=90")
     assert page.locator(".thread-row").count() > 0
     shot(page, "05-inbox")
     page.click(".thread-row.unread a >> nth=0")
     page.wait_for_selector("ol.conversation")
     assert page.locator(".message.inbound").count() >= 1
     assert page.locator(".message.outbound").count() >= 1
-    thread_pk = int(page.url.rstrip("/").split("/")[-1])
+    thread_pk = int(urlparse(page.url).path.rstrip("/").split("/")[-1])
     shot(page, "06-thread")
     assert page.locator("button:has-text('Mark as unread')").count() == 1
     # The inbox no longer marks it (checked in the page: no ORM while Playwright runs).
     page.click("text=← Inbox")
-    page.wait_for_url("**/inbox/")
+    page.wait_for_url("**/inbox/?days=90")
     row = page.locator(f".thread-row:has(a[href^='/inbox/{thread_pk}/'])")
     assert "unread" not in (row.get_attribute("class") or "")
 
     # Leads, a search, and the CSV export of that search.
     page.click("nav.mainnav >> text=Leads")
-    page.wait_for_url("**/leads/")
+    page.wait_for_url("**/leads/?days=90")
     shot(page, "08-leads")
     with page.expect_download() as download_info:
         page.click("text=Export CSV")
@@ -117,7 +119,7 @@ def test_customer_walks_through_the_portal(base_url, portal_data, browser_page):
     assert exported == {lead.contact.email for lead in portal_data.leads}
 
     page.click("nav.mainnav >> text=Mailboxes")
-    page.wait_for_url("**/mailboxes/")
+    page.wait_for_url("**/mailboxes/?days=90")
     shot(page, "09-mailboxes")
 
     # The same pages on a phone.

@@ -208,3 +208,10 @@ def test_an_invalid_period_is_not_carried(client, alice, campaign):
     client.force_login(alice)
     page = client.get(reverse("portal:leads"), {"days": "13"}).content.decode()
     assert f'href="{reverse("portal:campaigns")}"' in page
+
+
+def test_a_thread_carries_the_period_of_the_inbox_it_came_from(client, alice, campaign, org_a):
+    thread = make_thread(campaign, make_contact("t@lead.test", organization=org_a), has_reply=True)
+    client.force_login(alice)
+    page = client.get(reverse("inbox:thread", args=[thread.pk]), {"back": "days=7&unread=on"})
+    assert f'href="{reverse("portal:campaigns")}?days=7"' in page.content.decode()

@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.core.exceptions import BadRequest
+from django.http import QueryDict
 from django.utils import timezone
 
 from campaigns import stats
@@ -133,11 +134,15 @@ def carried_query(request) -> str:
 
     The period lives in the URL (shareable, works without cookies), so each page hands it on:
     the navigation and the links between dashboard, campaigns, leads and inbox append it, and
-    the leads and inbox filters keep it in hidden fields. Only a valid choice is carried.
+    the leads and inbox filters keep it in hidden fields; a thread finds it in the inbox query
+    it goes `back` to. Only a valid choice is carried.
     """
-    if not any(request.GET.get(key) for key in PERIOD_KEYS):
+    params = request.GET
+    if not any(params.get(key) for key in PERIOD_KEYS) and params.get("back"):
+        params = QueryDict(params["back"])
+    if not any(params.get(key) for key in PERIOD_KEYS):
         return ""
-    form = PeriodForm(request.GET, allow_all=True)
+    form = PeriodForm(params, allow_all=True)
     if not form.is_valid():
         return ""
     data = form.cleaned_data
