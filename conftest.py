@@ -9,6 +9,7 @@ cannot pass vacuously.
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 from django.test.utils import setup_databases, teardown_databases
 
 import testkit
@@ -26,7 +27,20 @@ def django_db_setup(
     yield
     with django_db_blocker.unblock():
         with as_owner("default"):
+            _end_other_sessions()
             teardown_databases(db_cfg, verbosity=0)
+
+
+def _end_other_sessions() -> None:
+    """End the sessions that servers started by tests left open on the test database (a live
+    server's feed listener, a worker's pool), or dropping it fails with "being accessed by
+    other users"."""
+    with connection._nodb_cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = %s AND pid <> pg_backend_pid()",
+            [connection.settings_dict["NAME"]],
+        )
 
 
 @pytest.fixture
