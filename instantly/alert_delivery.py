@@ -110,19 +110,20 @@ def enqueue_alert_delivery() -> None:
 
 
 def agency_notes(mailbox_ids) -> dict[int, str]:
-    """For the customer's mailboxes page: is the agency on this mailbox's problem?"""
+    """For the customer's mailboxes page: is the agency on this mailbox's problem? One
+    query in the customer's own scope: row-level security lets a customer read the alerts
+    that name it in `customer_ids` (migration 0005), besides its own."""
     notes: dict[int, str] = {}
-    with staff_scope():  # the alert may be the shared workspace's, invisible to the customer
-        open_alerts = (
-            Alert.objects.unscoped()
-            .filter(email_account_id__in=list(mailbox_ids), resolved_at__isnull=True)
-            .order_by("created_at")
-            .values_list("email_account_id", "notified_at", "created_at")
-        )
-        for mailbox_id, notified_at, created_at in open_alerts:
-            if mailbox_id not in notes:
-                when = timezone.localtime(notified_at or created_at).strftime("%b %-d, %H:%M")
-                notes[mailbox_id] = f"The agency was alerted on {when} and is on it."
+    open_alerts = (
+        Alert.objects.unscoped()
+        .filter(email_account_id__in=list(mailbox_ids), resolved_at__isnull=True)
+        .order_by("created_at")
+        .values_list("email_account_id", "notified_at", "created_at")
+    )
+    for mailbox_id, notified_at, created_at in open_alerts:
+        if mailbox_id not in notes:
+            when = timezone.localtime(notified_at or created_at).strftime("%b %-d, %H:%M")
+            notes[mailbox_id] = f"The agency was alerted on {when} and is on it."
     return notes
 
 

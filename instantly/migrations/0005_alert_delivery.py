@@ -3,6 +3,15 @@
 import django.contrib.postgres.indexes
 from django.db import migrations, models
 
+from accounts.rls import CURRENT_ORG
+
+# A customer reads (never writes) the alerts about shared mailboxes that send for its
+# campaigns: its mailboxes page says whether the agency is on them.
+CUSTOMER_READ = f"""
+    CREATE POLICY alert_customer_read ON instantly_alert FOR SELECT
+        USING (customer_ids ? ({CURRENT_ORG})::text);
+"""
+
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -27,5 +36,8 @@ class Migration(migrations.Migration):
             index=django.contrib.postgres.indexes.GinIndex(
                 fields=["customer_ids"], name="alert_customer_ids_gin"
             ),
+        ),
+        migrations.RunSQL(
+            CUSTOMER_READ, "DROP POLICY IF EXISTS alert_customer_read ON instantly_alert;"
         ),
     ]

@@ -13,7 +13,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.tenancy import staff_scope
+from accounts.tenancy import staff_scope, tenant_scope
 from campaigns.models import CampaignSender, EmailAccount
 from instantly import alert_delivery
 from instantly.models import Alert
@@ -92,6 +92,12 @@ def test_a_shared_mailbox_alert_belongs_to_its_customers_for_staff_and_customer(
     with staff_scope():
         alert = Alert.objects.get()
     assert alert.organization_id is None and alert.customer_ids == [str(org_a.pk)]
+    # Row-level security: org A reads it (never writes it), org B does not see it at all.
+    with tenant_scope(org_a.pk):
+        assert Alert.objects.unscoped().count() == 1
+        assert Alert.objects.unscoped().update(resolved_at=NOW) == 0
+    with tenant_scope(org_b.pk):
+        assert Alert.objects.unscoped().count() == 0
     staff = Client()
     staff.force_login(adam)
     url = reverse("admin:instantly_alert_changelist")
