@@ -28,13 +28,8 @@ from instantly.sandbox.webhooks import generate_deliveries
 from instantly.sync.run import sync_workspace
 from instantly.webhooks.ingest import build_event
 from instantly.webhooks.queue import drain
-<<<<<<< HEAD
-from messaging import replies
-from messaging.models import Message, Thread
-=======
-from messaging import delivery
-from messaging.models import Notification, NotificationPreference
->>>>>>> 21d782b (Demo: alice is opted in to notification emails and the console prints the latest three on every make run; test that alice and bob both see notifications)
+from messaging import delivery, replies
+from messaging.models import Message, Notification, NotificationPreference, Thread
 
 # The demo workspace; `manage.py instantly_sandbox serve` with these values serves the same one.
 # 90 days of sending volume (50-300 emails a weekday per campaign, see sandbox.data.volume)
@@ -47,17 +42,14 @@ DEMO_WORKSPACE = {
     "history_days": 90,
 }
 DEMO_DELIVERIES = 3000
-<<<<<<< HEAD
 # Threads per organization answered by its first member, through the portal's reply service.
 DEMO_REPLIES = 3
 DEMO_REPLY_TEXT = (
     "Hi {name},\n\nThanks for getting back to me. Would Tuesday or Thursday afternoon suit "
     "you for a 20-minute call? I will send an invite for whichever works.\n\nBest regards"
 )
-=======
 # Notifications emailed (console backend) to the opted-in demo user on every `make run`.
 DEMO_EMAILED = 3
->>>>>>> 21d782b (Demo: alice is opted in to notification emails and the console prints the latest three on every make run; test that alice and bob both see notifications)
 SANDBOX_API_KEY = "sandbox-key"
 
 
@@ -139,7 +131,6 @@ def load_demo_traffic(orgs, stdout=None) -> str:
     )
 
 
-<<<<<<< HEAD
 def send_demo_replies(organization, limit: int = DEMO_REPLIES) -> int:
     """Answer the newest replies of interested leads as the organization's first member would
     from a thread; answers how many went out. The same path as the portal (`messaging.replies`,
@@ -198,7 +189,8 @@ def refresh_planner_statistics() -> None:
     params.pop("context", None)
     with psycopg.connect(**params, autocommit=True) as owner:
         owner.execute("ANALYZE")
-=======
+
+
 def email_latest_notifications(organization, user) -> int:
     """Opt `user` in to immediate emails and send the organization's latest few notifications
     again, so the console shows what a member receives. (The load's own deliveries went out
@@ -217,4 +209,3 @@ def email_latest_notifications(organization, user) -> int:
         history.exclude(pk__in=ids).update(dispatched_at=timezone.now())
         Notification.objects.filter(pk__in=ids).update(dispatched_at=None)
     return delivery.dispatch([organization.pk])["emails"]
->>>>>>> 21d782b (Demo: alice is opted in to notification emails and the console prints the latest three on every make run; test that alice and bob both see notifications)

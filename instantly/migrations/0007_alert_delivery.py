@@ -17,7 +17,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0004_api_tokens"),
         ("campaigns", "0003_row_level_security"),
-        ("instantly", "0004_operations"),
+        ("instantly", "0006_repair_instantly_timestamps"),
     ]
 
     operations = [
