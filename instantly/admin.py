@@ -15,6 +15,7 @@ from collections.abc import Callable
 from django.contrib import admin, messages
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.html import format_html
 
@@ -26,10 +27,12 @@ from accounts.admin_display import (
     truncated,
     truncated_with_title,
 )
+from accounts.models import Organization
 from campaigns.admin import CampaignAdmin as BaseCampaignAdmin
 from campaigns.admin import EmailAccountAdmin as BaseEmailAccountAdmin
 from campaigns.models import Campaign, EmailAccount
 
+from . import alert_delivery
 from .admin_forms import KEY_FIELDS, ProviderConnectionForm
 from .checks import check_connection
 from .connections import explain_error, redact
@@ -370,6 +373,24 @@ class UnresolvedFilter(admin.SimpleListFilter):
         return queryset
 
 
+class AlertOrganizationFilter(admin.SimpleListFilter):
+    """Alerts of an organization: its own, and those about shared mailboxes that send for its
+    campaigns (`Alert.customer_ids`)."""
+
+    title = "organization"
+    parameter_name = "concerns"
+
+    def lookups(self, request, model_admin):
+        return [(str(pk), name) for pk, name in Organization.objects.values_list("pk", "name")]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(
+                Q(organization_id=self.value()) | Q(customer_ids__contains=[self.value()])
+            )
+        return queryset
+
+
 @admin.register(Alert)
 class AlertAdmin(admin.ModelAdmin):
     """What staff must look at; resolved alerts are kept, with when they were resolved."""
@@ -379,12 +400,14 @@ class AlertAdmin(admin.ModelAdmin):
         "kind",
         "severity_badge",
         organization_or_shared,
+        "customers",
         "connection",
         "email_account",
         "created_at",
         "is_resolved",
+        "notified_at",
     ]
-    list_filter = [UnresolvedFilter, "kind", "severity", "connection"]
+    list_filter = [UnresolvedFilter, AlertOrganizationFilter, "kind", "severity", "connection"]
     search_fields = ["title", "message", "email_account__email", "connection__name"]
     autocomplete_fields = ["organization", "connection", "email_account", "source_event"]
     list_select_related = ["organization", "connection", "email_account"]
@@ -394,6 +417,10 @@ class AlertAdmin(admin.ModelAdmin):
     @admin.display(description="Severity", ordering="severity")
     def severity_badge(self, obj):
         return badge(obj.get_severity_display(), SEVERITY_TONES.get(obj.severity, "idle"))
+
+    @admin.display(description="Sends for")
+    def customers(self, obj):
+        return ", ".join(alert_delivery.customers(obj)) or "–"
 
     @admin.display(description="Resolved", boolean=True, ordering="resolved_at")
     def is_resolved(self, obj):

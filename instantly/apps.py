@@ -8,9 +8,11 @@ class InstantlyConfig(AppConfig):
     def ready(self):
         # Hooks into lower layers, which never import this one. (Imported here: an AppConfig
         # module must not import models before the registry is ready.)
-        from . import actions, assignment, monitoring
+        from . import actions, alert_delivery, assignment, monitoring
 
         actions.register()
+        # The customer's mailboxes page says whether the agency is on a failing mailbox.
+        alert_delivery.register()
         assignment.register()
         # Backlog and connection gauges at every scrape; processing lag in readiness.
         monitoring.register()

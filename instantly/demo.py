@@ -28,8 +28,8 @@ from instantly.sandbox.webhooks import generate_deliveries
 from instantly.sync.run import sync_workspace
 from instantly.webhooks.ingest import build_event
 from instantly.webhooks.queue import drain
-from messaging import replies
-from messaging.models import Message, Thread
+from messaging import delivery, replies
+from messaging.models import Message, Notification, NotificationPreference, Thread
 
 # The demo workspace; `manage.py instantly_sandbox serve` with these values serves the same one.
 # 90 days of sending volume (50-300 emails a weekday per campaign, see sandbox.data.volume)
@@ -48,6 +48,8 @@ DEMO_REPLY_TEXT = (
     "Hi {name},\n\nThanks for getting back to me. Would Tuesday or Thursday afternoon suit "
     "you for a 20-minute call? I will send an invite for whichever works.\n\nBest regards"
 )
+# Notifications emailed (console backend) to the opted-in demo user on every `make run`.
+DEMO_EMAILED = 3
 SANDBOX_API_KEY = "sandbox-key"
 
 
@@ -187,3 +189,23 @@ def refresh_planner_statistics() -> None:
     params.pop("context", None)
     with psycopg.connect(**params, autocommit=True) as owner:
         owner.execute("ANALYZE")
+
+
+def email_latest_notifications(organization, user) -> int:
+    """Opt `user` in to immediate emails and send the organization's latest few notifications
+    again, so the console shows what a member receives. (The load's own deliveries went out
+    before anyone had opted in: history is not worth hundreds of emails.)"""
+    with staff_scope():
+        NotificationPreference.objects.get_or_create(
+            user=user,
+            organization=organization,
+            defaults={"email": NotificationPreference.Email.IMMEDIATE},
+        )
+        latest = Notification.objects.filter(organization=organization).order_by(
+            "-created_at", "-pk"
+        )
+        ids = list(latest.values_list("pk", flat=True)[:DEMO_EMAILED])
+        history = Notification.objects.filter(organization=organization, dispatched_at=None)
+        history.exclude(pk__in=ids).update(dispatched_at=timezone.now())
+        Notification.objects.filter(pk__in=ids).update(dispatched_at=None)
+    return delivery.dispatch([organization.pk])["emails"]

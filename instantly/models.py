@@ -10,6 +10,7 @@ import hashlib
 import secrets
 import uuid
 
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.db.models import ProtectedError
 from django.utils import timezone
@@ -207,14 +208,25 @@ class Alert(TenantModel):
     source_event = models.ForeignKey(
         WebhookEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The customers whose campaigns send from the mailbox (a shared mailbox's alert concerns
+    # them even though the mailbox, and so the alert, belongs to the agency's workspace).
+    # A JSON list of organization ids (text): the bulk writer moves JSON, not arrays.
+    customer_ids = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
+    # When staff were told (email, Slack); set on the duplicates it stood for, too.
+    notified_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
     class Meta:
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(fields=["source_event", "kind"], name="uniq_alert_per_event")
         ]
+        indexes = [GinIndex(fields=["customer_ids"], name="alert_customer_ids_gin")]
+
+    def subject(self) -> tuple:
+        """What the alert is about: one open alert per subject is worth telling staff."""
+        return (self.kind, self.email_account_id or self.connection_id or self.title)
 
     def __str__(self) -> str:
         return self.title

@@ -14,6 +14,7 @@ from typing import Any
 from celery import shared_task
 
 from accounts.tenancy import staff_scope
+from instantly import alert_delivery
 from instantly.connections import ensure_shared_connection
 from instantly.errors import InstantlyError
 from instantly.models import ProviderConnection
@@ -63,3 +64,9 @@ def sync_all_workspaces() -> dict[str, Any]:
     for connection_id in ids:
         sync_workspace_task.delay(str(connection_id))
     return {"queued": len(ids)}
+
+
+@shared_task(name="instantly.tasks.deliver_alerts", ignore_result=True)
+def deliver_alerts() -> dict:
+    """Every minute (beat), and after a webhook batch that raised an alert: tell staff."""
+    return {"sent": alert_delivery.deliver()}

@@ -22,6 +22,7 @@ from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
+from asgiref.sync import sync_to_async
 from django.db import close_old_connections, connections
 
 from accounts.tenancy import staff_scope, tenant_scope
@@ -35,6 +36,13 @@ GATHER_SECONDS = 0.005
 RECONNECT_SECONDS = 1.0
 RETRY_MS = 2000
 RESYNC = object()
+
+
+def close_old_connections_now() -> None:
+    """Close this thread's database connections (the request's transaction is over)."""
+    for connection in connections.all(initialized_only=True):
+        if not connection.in_atomic_block:
+            connection.close()
 
 
 def _conninfo() -> dict:
@@ -176,6 +184,11 @@ async def stream(organization_id: uuid.UUID, last_id: int | None) -> AsyncIterat
     queue = hub.open(organization_id)
     try:
         yield f"retry: {RETRY_MS}\n\n"
+        # The request's middleware ran on this request's own sync thread, whose database
+        # session Django would close only when the stream ends: close it now, or every open
+        # stream holds a PostgreSQL connection (200 streams exhausted max_connections in
+        # bench/feed_latency.py). The stream itself reads through `_database_thread`.
+        await sync_to_async(close_old_connections_now)()
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(5):
                 await hub.listening.wait()

@@ -50,7 +50,9 @@ def _last_event_id(request) -> int | None:
 @require_GET
 async def feed_stream(request):
     user = await request.auser()
-    if not user.is_authenticated:
+    # An API token's user is resolved by the tenant middleware (`request.tenant` is set for
+    # any authenticated caller), not by the session `auser()` knows.
+    if not user.is_authenticated and getattr(request, "tenant", None) is None:
         return HttpResponse("Log in or send an API token.", status=401, content_type="text/plain")
     organization = getattr(request, "organization", None)
     if organization is None:

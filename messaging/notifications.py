@@ -20,17 +20,22 @@ def _read_by(user) -> Exists:
     return Exists(NotificationRead.objects.filter(notification=OuterRef("pk"), user=user))
 
 
-def with_read_state(queryset: QuerySet, user) -> QuerySet:
-    """Notifications annotated with `is_read` (by this user) and `thread_id` (the lead's
-    latest conversation, for the link), newest first."""
+def with_thread(queryset: QuerySet) -> QuerySet:
+    """Notifications annotated with `thread_id` (the lead's latest conversation, for the
+    link), newest first."""
     thread = Thread.objects.filter(
         organization_id=OuterRef("organization_id"), lead_id=OuterRef("lead_id")
     ).order_by("-last_message_at", "-pk")
     return (
-        queryset.annotate(is_read=_read_by(user), thread_id=Subquery(thread.values("pk")[:1]))
+        queryset.annotate(thread_id=Subquery(thread.values("pk")[:1]))
         .select_related("campaign", "lead__contact")
         .order_by("-created_at", "-pk")
     )
+
+
+def with_read_state(queryset: QuerySet, user) -> QuerySet:
+    """`with_thread`, and `is_read` (by this user)."""
+    return with_thread(queryset).annotate(is_read=_read_by(user))
 
 
 def for_user(organization, user, *, kind: str = "", unread: bool = False) -> QuerySet:

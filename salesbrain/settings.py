@@ -292,6 +292,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "instantly.webhooks.tasks.sweep_webhook_events",
         "schedule": 30.0,
     },
+    "messaging-send-digests": {
+        "task": "messaging.tasks.send_digests",
+        "schedule": crontab(minute=5),
+    },
+    "instantly-deliver-alerts": {
+        "task": "instantly.tasks.deliver_alerts",
+        "schedule": 60.0,
+    },
     "backup-database": {
         "task": "salesbrain.tasks.backup_database",
         "schedule": crontab(
@@ -299,6 +307,34 @@ CELERY_BEAT_SCHEDULE = {
         ),
     },
 }
+
+# --- Outbound notifications ------------------------------------------------------------------
+# Links in emails and Slack messages are absolute: built on PUBLIC_BASE_URL.
+PUBLIC_BASE_URL = env.str(
+    "PUBLIC_BASE_URL",
+    default=f"https://{PUBLIC_HOST}" if PUBLIC_HOST else "http://127.0.0.1:8000",
+).rstrip("/")
+# Console in development (the emails are printed); SMTP from EMAIL_HOST etc., or a provider
+# through django-anymail (`EMAIL_BACKEND=anymail.backends.<provider>.EmailBackend`).
+EMAIL_BACKEND = env.str(
+    "EMAIL_BACKEND",
+    default="django.core.mail.backends.console.EmailBackend"
+    if (DEBUG or TESTING)
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Salesbrain <notifications@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Staff alerts (mailbox errors, sync failures, subscriptions, processing failures).
+STAFF_ALERT_EMAILS = env.list("STAFF_ALERT_EMAILS", default=[])
+STAFF_SLACK_WEBHOOK_URL = env.str("STAFF_SLACK_WEBHOOK_URL", default="")
+# A customer's Slack URL is switched off after this many failed deliveries in a row.
+SLACK_MAX_CONSECUTIVE_FAILURES = env.int("SLACK_MAX_CONSECUTIVE_FAILURES", default=5)
 
 # --- Instantly --------------------------------------------------------------------------------
 INSTANTLY_API_BASE_URL = env.url(

@@ -10,7 +10,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from campaigns import charts
+from campaigns import charts, mailbox_notes
 from campaigns.mailbox_stats import mailbox_days
 from campaigns.models import CampaignSender, EmailAccount, MailboxStatus, WarmupStatus
 
@@ -69,6 +69,7 @@ def mailbox_list(request):
     ):
         campaigns[account_id].append(name)
 
+    notes = mailbox_notes.notes_for(ids)
     days = [today - dt.timedelta(days=i) for i in range(TREND_DAYS - 1, -1, -1)]
     rows = []
     for mailbox in mailboxes:
@@ -92,6 +93,7 @@ def mailbox_list(request):
                     [by_day.get(d, {}).get("sent", 0) for d in days], width=96, height=24
                 ),
                 "campaigns": campaigns[mailbox.pk],
+                "note": notes.get(mailbox.pk, ""),
             }
         )
     tones = [r["tone"] for r in rows]

@@ -106,6 +106,9 @@ class Batch:
         self.lead_history: set[tuple[int, str]] = set()
         self.thread_history: set[tuple[int, str]] = set()
         self.live: list[_Item] = []
+        # What delivery must hear about once the batch is committed (`queue._announce`).
+        self.notified_organizations: set = set()
+        self.raised_alerts = False
         self.leads: list[_Item] = []
         self.items = []
         for event in events:
@@ -389,6 +392,7 @@ class Batch:
                 }
             )
         bulk.insert_rows(Notification, notes)
+        self.notified_organizations.update(note["organization_id"] for note in notes)
 
     def _feed(self, items: list[_Item]) -> None:
         """Lines for the live feed of each organization concerned: a lead's campaign's
@@ -420,6 +424,7 @@ class Batch:
         if not items:
             return
         alerts, activities = [], []
+        customers = campaigns.customers_of_mailboxes(i.mailbox_id for i in items)
         for item in items:
             status, severity, what = MAILBOX_EVENTS[item.type]
             # A numeric mailbox status in the payload (undocumented) is more precise.
@@ -449,12 +454,14 @@ class Batch:
                     "message": message,
                     "connection_id": item.event.connection_id,
                     "email_account_id": item.mailbox_id,
+                    "customer_ids": sorted(map(str, customers.get(item.mailbox_id, ()))),
                     "source_event_id": item.event.id,
                     "created_at": self.now,
                 }
             )
         new = campaigns.record_activities(activities)
         bulk.insert_rows(Alert, alerts)
+        self.raised_alerts = self.raised_alerts or bool(alerts)
         for item in items:
             item.is_new = (item.event.id, Activity.Kind.ACCOUNT_ERROR) in new
 

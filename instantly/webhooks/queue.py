@@ -18,11 +18,14 @@ import time
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from accounts.tenancy import staff_scope
+from instantly.alert_delivery import enqueue_alert_delivery
 from instantly.models import Alert, WebhookEvent
+from messaging.tasks import enqueue_delivery
 from salesbrain import bulk, metrics
 from salesbrain.logs import log_context
 
@@ -186,6 +189,8 @@ def process_claimed(events: list[ClaimedEvent], *, now: dt.datetime) -> BatchRep
             _commit_without_waiting_for_disk()
             outcomes = batch.record()
             _finish(outcomes, now)
+            # One publish per batch, after commit: the delivery task reads committed rows.
+            transaction.on_commit(lambda: _announce(batch), robust=True)
     except Exception as exc:  # noqa: BLE001 - whatever broke, isolate it and retry later
         if len(events) > 1:
             logger.warning(
@@ -219,6 +224,13 @@ def process_claimed(events: list[ClaimedEvent], *, now: dt.datetime) -> BatchRep
         else:
             report.processed += 1
     return report
+
+
+def _announce(batch: Batch) -> None:
+    """Hand the batch's news to delivery: customers' notifications, staff alerts."""
+    enqueue_delivery(batch.notified_organizations)
+    if batch.raised_alerts:
+        enqueue_alert_delivery()
 
 
 def _event_context(event: ClaimedEvent):

@@ -13,6 +13,7 @@ from django.db import connections
 from django.test import Client
 from django.urls import reverse
 
+from accounts.api_tokens import ApiToken
 from messaging import feed_stream
 from testkit import make_feed_event
 
@@ -135,6 +136,16 @@ def test_stream_requires_login_and_an_organization(charlie):
     client = Client()
     client.force_login(charlie)
     assert client.get(reverse("feed:stream")).status_code == 403
+
+
+@pytest.mark.django_db
+def test_stream_accepts_an_api_token(alice):
+    bad = Client().get(reverse("feed:stream"), HTTP_AUTHORIZATION="Token sb_not-a-real-key")
+    assert bad.status_code == 401
+    key = ApiToken.issue(alice, "feed")[1]
+    response = Client().get(reverse("feed:stream"), HTTP_AUTHORIZATION=f"Token {key}")
+    assert response.status_code == 200  # (not consumed: the body would poll for a while)
+    assert response["Content-Type"] == "text/event-stream"
 
 
 @pytest.mark.django_db

@@ -16,7 +16,7 @@ from django.core.management.base import BaseCommand
 
 from accounts.models import Membership, Organization
 from accounts.roles import SB_ADMIN, MemberRole
-from instantly.demo import load_demo_traffic
+from instantly.demo import email_latest_notifications, load_demo_traffic
 
 DEMO_ORGS = (
     ("acme", "Acme Outreach", "alice", MemberRole.OWNER),
@@ -35,11 +35,12 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         User = get_user_model()
         logins = []
-        orgs = []
+        orgs, users = [], []
         for slug, name, username, role in DEMO_ORGS:
             org, _ = Organization.objects.get_or_create(slug=slug, defaults={"name": name})
             orgs.append(org)
             user = self._user(User, username, logins)
+            users.append(user)
             Membership.objects.update_or_create(
                 user=user, organization=org, defaults={"role": role}
             )
@@ -49,6 +50,9 @@ class Command(BaseCommand):
         if not options["no_traffic"]:
             summary = load_demo_traffic(orgs, stdout=self.stdout)
             self.stdout.write(summary)
+            # alice (the first customer's owner) is opted in to email: the console prints them.
+            sent = email_latest_notifications(orgs[0], users[0])
+            self.stdout.write(f"{sent} notification email(s) to {users[0].username} (console).")
 
         self.stdout.write(self.style.SUCCESS("\nDemo logins (passwords change on every run):"))
         for username, password, what in logins:
