@@ -24,7 +24,17 @@ PRODUCTION_ENV = {
 
 def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PYTEST"))}
-    for name in ("DEBUG", "ALLOWED_HOSTS", "SESSION_COOKIE_SECURE", "LOG_FORMAT"):
+    # The demo's plain-http switches (exported by the Makefile for `make run`) must not leak in.
+    for name in (
+        "DEBUG",
+        "ALLOWED_HOSTS",
+        "SESSION_COOKIE_SECURE",
+        "LOG_FORMAT",
+        "SECURE_SSL_REDIRECT",
+        "SECURE_HSTS_SECONDS",
+        "BEHIND_TLS_PROXY",
+        "CSRF_COOKIE_SECURE",
+    ):
         clean.pop(name, None)
     return subprocess.run(
         [sys.executable, "manage.py", *args],
