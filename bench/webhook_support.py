@@ -19,10 +19,17 @@ PYTHON = str(ROOT / ".venv" / "bin" / "python")
 OWNER_URL = os.environ.get("BENCH_OWNER_URL", "postgres://root@127.0.0.1:5432/postgres")
 
 
+_RUN_SECRET = "bench-only-" + uuid.uuid4().hex
+
+
 def bench_environment(database_url: str, **extra: str) -> dict[str, str]:
     """Production-like settings (DEBUG off keeps Django from recording every query)."""
     env = dict(os.environ)
-    env.setdefault("SECRET_KEY", "bench-only-" + uuid.uuid4().hex)
+    # One key per bench run: `migrate` stores the tenant-scope key derived from it, and every
+    # process of the run (this one, servers, workers) must sign its scope with the same key.
+    env.setdefault("SECRET_KEY", _RUN_SECRET)
+    # Required with DEBUG off; the local server trusts loopback, so the value only has to exist.
+    env.setdefault("APP_DB_PASSWORD", _RUN_SECRET)
     if not env.get("SECRETS_ENCRYPTION_KEYS"):
         from cryptography.fernet import Fernet
 
