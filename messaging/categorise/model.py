@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import math
 import zipfile
 from collections import Counter
 from dataclasses import dataclass
@@ -53,7 +52,8 @@ class LocalModel:
         self.temperature: float = meta["temperature"]
         self._blocks = blocks
         self._analysers = (word_features, char_features)
-        self._coef = coef
+        # Features x classes, so one reply's columns are a row gather.
+        self._weights = np.ascontiguousarray(coef.T, dtype=np.float64)
         self._intercept = intercept
 
     @classmethod
@@ -83,24 +83,22 @@ class LocalModel:
     def probabilities(self, subject: str, body: str) -> dict[str, float]:
         """Calibrated probability of each category."""
         doc = document(subject, body)
-        columns: list[int] = []
-        values: list[float] = []
+        columns, values = [], []
         for block, analyse in zip(self._blocks, self._analysers, strict=True):
-            counts = Counter(analyse(doc))
-            cols, vals = [], []
-            for feature, count in counts.items():
-                col = block.vocabulary.get(feature)
-                if col is not None:
-                    cols.append(col)
-                    vals.append((1.0 + math.log(count)) * block.idf[col])
-            norm = math.sqrt(sum(v * v for v in vals)) or 1.0
-            columns.extend(block.offset + c for c in cols)
-            values.extend(v / norm for v in vals)
+            get = block.vocabulary.get
+            found = [
+                (col, n) for f, n in Counter(analyse(doc)).items() if (col := get(f)) is not None
+            ]
+            if not found:
+                continue
+            cols = np.fromiter((c for c, _ in found), dtype=np.int64, count=len(found))
+            counts = np.fromiter((n for _, n in found), dtype=np.float64, count=len(found))
+            weights = (1.0 + np.log(counts)) * block.idf[cols]  # sublinear tf x idf
+            columns.append(cols + block.offset)
+            values.append(weights / np.sqrt(weights @ weights))  # l2 per block
         logits = self._intercept.astype(np.float64)
         if columns:
-            logits = logits + self._coef[:, columns].astype(np.float64) @ np.asarray(values)
+            logits = logits + np.concatenate(values) @ self._weights[np.concatenate(columns)]
         scaled = logits / self.temperature
-        scaled -= scaled.max()
-        exp = np.exp(scaled)
-        probs = exp / exp.sum()
-        return dict(zip(self.classes, probs.tolist(), strict=True))
+        exp = np.exp(scaled - scaled.max())
+        return dict(zip(self.classes, (exp / exp.sum()).tolist(), strict=True))
