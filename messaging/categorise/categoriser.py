@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from .categories import ReplyCategory
 from .cleaning import clean_reply
 from .dates import find_return_date
+from .html import html_to_text
 from .llm import LLMConfig, LLMError, ask_llm
 from .model import LocalModel
 from .referral import Referral, find_referral
@@ -56,12 +57,16 @@ class Categoriser:
         subject: str,
         text: str,
         *,
+        html: str = "",
         reference_date: dt.date | None = None,
         exclude_emails: tuple[str, ...] = (),
     ) -> Categorisation:
-        """`reference_date` is the day the reply arrived (dates without a year are read
-        relative to it); `exclude_emails` are addresses that are not a referral (the sender's)."""
+        """`html` is read when there is no text; `reference_date` is the day the reply arrived
+        (dates without a year are read relative to it); `exclude_emails` are addresses that
+        are not a referral (the sender's own)."""
         subject = subject or ""
+        if not (text or "").strip() and html:
+            text = html_to_text(html)
         body = clean_reply(text or "").body
         rule = match_rules(subject, text or "", body)
         probabilities: dict[str, float] = {}

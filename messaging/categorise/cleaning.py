@@ -31,6 +31,12 @@ _SEPARATOR = re.compile(
     r"\s*(?:-{2,}|_{2,}|={2,})?\s*$|^\s*_{10,}\s*$|^\s*begin\s+forwarded\s+message\s*:",
     re.IGNORECASE,
 )
+# Outlook's header on one line, as some clients flatten it.
+_HEADER_ONE_LINE = re.compile(
+    r"^\W{0,2}(?:from|von|de)\s*:.{1,200}\b(?:sent|gesendet|envoyé|enviado)\s*:.{1,100}"
+    r"\b(?:subject|betreff|objet|asunto)\s*:",
+    re.IGNORECASE,
+)
 # Outlook's header block: "From:" then, within a few lines, "Sent:"/"To:"/"Subject:".
 _HEADER_FROM = re.compile(r"^\W{0,2}(?:from|von|de|da)\s*:\W{0,2}\s*\S", re.IGNORECASE)
 _HEADER_NEXT = re.compile(
@@ -117,7 +123,7 @@ def _quote_start(lines: list[str]) -> int:
     for i, line in enumerate(lines):
         if not line.strip():
             continue
-        if _SEPARATOR.match(line):
+        if _SEPARATOR.match(line) or _HEADER_ONE_LINE.match(line):
             return i
         if _HEADER_FROM.match(line) and any(
             _HEADER_NEXT.match(nxt) for nxt in lines[i + 1 : i + 6]

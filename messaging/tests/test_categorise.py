@@ -344,3 +344,11 @@ def test_the_answer_has_the_contract_shape(categoriser):
                                  reference_date=dt.date(2024, 11, 20)).as_dict()  # fmt: skip
     assert out == {"category": "out_of_office", "confidence": out["confidence"],
                    "returns_on": "2024-12-02"}  # fmt: skip
+
+
+def test_an_html_only_reply_is_read_from_its_html(categoriser):
+    result = categoriser.categorise(
+        "Re: hi", "", html="<p>Bitte nehmen Sie mich aus Ihrem Verteiler.</p>"
+        "<blockquote>Hallo, Interesse an einem Termin?</blockquote>",
+    )  # fmt: skip
+    assert result.category == "do_not_contact"

@@ -9,6 +9,7 @@ import pytest
 
 from messaging.categorise.cleaning import clean_reply
 from messaging.categorise.dates import find_return_date
+from messaging.categorise.html import html_to_text
 from messaging.categorise.referral import find_referral
 
 QUOTED = [
@@ -22,6 +23,7 @@ QUOTED = [
     "De : Sam Carter <sam@leadloop.io>\nEnvoyé : lundi 2 décembre 2024\nObjet : Bonjour\n\nBonjour",
     "De: Sam Carter <sam@leadloop.io>\nEnviado: lunes\nAsunto: Hola\n\nHola, ¿hablamos?",
     "> Hi, worth a chat?\n> Sam",
+    "From: Sam Carter <sam@leadloop.io> Sent: Monday To: Ann Subject: Hi Worth a chat?",
 ]
 
 
@@ -123,3 +125,15 @@ def test_referral_name_and_email(text, name, email):
 
 def test_the_senders_own_address_is_not_a_referral():
     assert find_referral("Reply to me at me@acme.com", exclude=("me@acme.com",)) is None
+
+
+def test_html_replies_become_text_with_their_quotes_marked():
+    html = (
+        '<div dir="ltr">Please take me off your list.<br><br>Thanks<br>Ann</div>'
+        '<div class="gmail_quote">On Mon, Dec 2, 2024 at 9:00 AM Sam &lt;sam@x.io&gt; wrote:'
+        "<blockquote>Hi Ann,<br>worth a chat?</blockquote></div><style>p {color: red}</style>"
+    )
+    text = html_to_text(html)
+    assert text.startswith("Please take me off your list.\n\nThanks\nAnn")
+    assert "> Hi Ann," in text and "color" not in text
+    assert clean_reply(text).body == "Please take me off your list."
