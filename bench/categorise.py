@@ -1,12 +1,14 @@
 """Benchmark: the reply categoriser on the corpus's held-out split (never trained on).
 
     .venv/bin/python bench/categorise.py [--split heldout|train|all|probe] [--errors N] [--llm]
+                                         [--labels FILE]
 
 Printed: macro-F1, per-category precision/recall/F1, macro-F1 per language, the confusion
 matrix (rows: truth, columns: prediction), how often the answer came from a rule, the return
 date and referral extraction accuracy, time per reply (p50, p99 and max of each reply's median
 over three timed passes after a warm-up pass, and the p99 of every single run), and the load
 average (the machine is shared, so timings move with it). Goals: macro-F1 >= 0.9, p99 < 5 ms.
+`--labels FILE` scores people's corrections instead (`manage.py export_category_labels`).
 The last line scores `data/probe.jsonl`: 108 free-hand replies (three per category and
 language) written apart from the generator's phrase banks, never trained on. Needs no
 database; the LLM backend is off unless `--llm` and the settings configure one.
@@ -63,6 +65,7 @@ def main() -> int:
     parser.add_argument("--split", default="heldout", choices=["heldout", "train", "all", "probe"])
     parser.add_argument("--errors", type=int, default=0, help="print the first N mistakes")
     parser.add_argument("--llm", action="store_true", help="use the configured LLM backend")
+    parser.add_argument("--labels", type=Path, help="score corrections exported as JSON lines")
     args = parser.parse_args()
 
     started = time.perf_counter()
@@ -78,11 +81,15 @@ def main() -> int:
 
         llm = LLMConfig.from_settings()
     categoriser = Categoriser(model=model, llm=llm)
-    source = PROBE_PATH if args.split == "probe" else CORPUS_PATH
-    records = [r for r in load_corpus(source) if args.split in ("all", r["split"])]
+    if args.labels:
+        records = load_corpus(args.labels)
+        args.split = "labels"
+    else:
+        source = PROBE_PATH if args.split == "probe" else CORPUS_PATH
+        records = [r for r in load_corpus(source) if args.split in ("all", r["split"])]
 
     for r in records:  # warm-up: first calls pay for lazy imports and caches
-        categoriser.categorise(r["subject"], r["text"])
+        categoriser.categorise(r["subject"], r["text"], html=r.get("html", ""))
     # Three timed passes; a reply's time is the median of its three, so that one preemption
     # by another process on this shared machine does not count as the categoriser's time.
     results, runs = [], [[] for _ in records]
@@ -91,7 +98,9 @@ def main() -> int:
         for i, r in enumerate(records):
             reference = dt.date.fromisoformat(r["reference_date"])
             t0 = time.perf_counter()
-            result = categoriser.categorise(r["subject"], r["text"], reference_date=reference)
+            result = categoriser.categorise(
+                r["subject"], r["text"], html=r.get("html", ""), reference_date=reference
+            )
             runs[i].append((time.perf_counter() - t0) * 1000)
             results.append(result)
     timings = [statistics.median(run) for run in runs]
@@ -162,7 +171,7 @@ def main() -> int:
         + f" on {os.cpu_count()} CPUs"
     )
 
-    if args.split != "probe":
+    if args.split not in ("probe", "labels"):
         probe = load_corpus(PROBE_PATH)
         probe_pairs = [(r["category"], categoriser.categorise(r["subject"], r["text"]).category)
                        for r in probe]  # fmt: skip

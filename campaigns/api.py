@@ -404,15 +404,24 @@ class LeadSerializer(serializers.ModelSerializer):
         choices=InterestStatus.choices, allow_blank=True, read_only=True,
         help_text="Empty until the lead shows any interest.",
     )  # fmt: skip
+    proposed_interest_status = serializers.ChoiceField(
+        choices=InterestStatus.choices, allow_blank=True, read_only=True,
+        help_text="What the reply categories propose while `interest_status` is blank.",
+    )  # fmt: skip
 
     class Meta:
         model = Lead
         fields = [
             "id", "organization", "campaign", "contact", "instantly_id", "status", "status_at",
-            "interest_status", "interest_label", "interest_status_at", "last_activity_at",
+            "interest_status", "interest_label", "interest_status_at",
+            "proposed_interest_status", "do_not_contact", "score", "last_activity_at",
             "created_at",
         ]  # fmt: skip
         read_only_fields = fields
+        extra_kwargs = {
+            "score": {"help_text": "0-100 from opens, clicks, replies and meetings, decaying "
+                      "with time; 0 for bounced, unsubscribed and do-not-contact leads."},
+        }  # fmt: skip
 
 
 class InterestRequestSerializer(serializers.Serializer):
@@ -433,17 +442,19 @@ class InterestRequestSerializer(serializers.Serializer):
     )
 )
 class LeadViewSet(ReadOnlyScopedViewSet):
-    """A contact inside one campaign: its status there and its interest."""
+    """A contact inside one campaign: its status there, its interest and its score."""
 
     model = Lead
     serializer_class = LeadSerializer
     filterset_class = LeadFilter
-    ordering_fields = ["last_activity_at", "status_at", "interest_status_at", "created_at"]
+    ordering_fields = [
+        "last_activity_at", "status_at", "interest_status_at", "created_at", "score",
+    ]  # fmt: skip
     ordering = ["-last_activity_at", "-id"]
     lookup_value_regex = INT_LOOKUP
 
     def get_scoped_queryset(self, queryset):
-        return queryset.select_related("contact").defer("raw")
+        return queryset.select_related("contact").defer("raw", "score_counts")
 
     @action(detail=True, methods=["post"])
     def interest(self, request, pk=None):

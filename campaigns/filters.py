@@ -102,6 +102,10 @@ class LeadFilter(django_filters.FilterSet):
     organization = django_filters.UUIDFilter(field_name="organization_id")
     last_activity_after = DateTimeAfter("last_activity_at")
     last_activity_before = DateTimeBefore("last_activity_at")
+    min_score = django_filters.NumberFilter(
+        field_name="score", lookup_expr="gte", label="Leads scoring at least this (0-100)."
+    )
+    do_not_contact = django_filters.BooleanFilter()
 
     class Meta:
         model = Lead

@@ -258,6 +258,19 @@ class Lead(TenantModel):
     interest_label = models.CharField(max_length=120, blank=True)
     interest_status_at = models.DateTimeField(null=True, blank=True)
     last_activity_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # Proposed by the reply categories (`messaging.reply_categories`); never overwrites
+    # `interest_status`.
+    proposed_interest_status = models.CharField(
+        max_length=32, choices=InterestStatus.choices, blank=True
+    )
+    do_not_contact = models.BooleanField(default=False)
+    # Lead score (`messaging.scoring`): 0-100 as last computed (on each event and by the decay
+    # pass), from the decayed points sum `score_value` as of `score_at`, the time of the
+    # latest counted event; `score_counts` counts the capped events (opens, clicks).
+    score = models.PositiveSmallIntegerField(default=0)
+    score_value = models.FloatField(default=0.0)
+    score_at = models.DateTimeField(null=True, blank=True)
+    score_counts = models.JSONField(default=dict, blank=True)
     raw = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
@@ -267,6 +280,7 @@ class Lead(TenantModel):
         constraints = [
             models.UniqueConstraint(fields=["campaign", "contact"], name="uniq_lead_per_campaign")
         ]
+        indexes = [models.Index(fields=["organization", "-score"], name="lead_score_idx")]
 
     def __str__(self) -> str:
         return f"{self.contact} in {self.campaign}"

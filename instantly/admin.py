@@ -32,12 +32,19 @@ from campaigns.admin import CampaignAdmin as BaseCampaignAdmin
 from campaigns.admin import EmailAccountAdmin as BaseEmailAccountAdmin
 from campaigns.models import Campaign, EmailAccount
 
-from . import alert_delivery
+from . import alert_delivery, blocklist
 from .admin_forms import KEY_FIELDS, ProviderConnectionForm
 from .checks import check_connection
 from .connections import explain_error, redact
 from .errors import InstantlyError
-from .models import Alert, ProviderConnection, SubscriptionState, SyncRun, WebhookEvent
+from .models import (
+    Alert,
+    BlocklistAction,
+    ProviderConnection,
+    SubscriptionState,
+    SyncRun,
+    WebhookEvent,
+)
 from .subscriptions import SubscriptionNotFound, register_webhook, resume_webhook
 from .sync.run import SyncAlreadyRunning, sync_workspace
 from .sync.write import WorkspaceMismatchError
@@ -458,6 +465,45 @@ class SyncRunAdmin(MirroredAdmin):
     @admin.display(description="Error")
     def error_short(self, obj):
         return truncated(obj.error) or "-"
+
+
+@admin.register(BlocklistAction)
+class BlocklistActionAdmin(admin.ModelAdmin):
+    """Every do-not-contact reply acted on: the lead unsubscribed and the address blocked in
+    Instantly. Undo removes the block-list entry and gives the lead its status back."""
+
+    list_display = ["email", "status", organization_or_shared, "connection", "confidence",
+                    "by_person", "created_at", "blocked_at", "undone_at", "undone_by"]  # fmt: skip
+    list_filter = ["status", "by_person", "connection", "organization"]
+    search_fields = ["email", "instantly_entry_id"]
+    list_select_related = ["organization", "connection", "undone_by"]
+    readonly_fields = [f.name for f in BlocklistAction._meta.fields]
+    date_hierarchy = "created_at"
+    actions = ["undo", "retry"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Undo: unblock and restore the lead", permissions=["view"])
+    def undo(self, request, queryset):
+        done = 0
+        for action in queryset.exclude(status=BlocklistAction.Status.UNDONE):
+            try:
+                blocklist.undo(action, user=request.user)
+                done += 1
+            except InstantlyError as exc:
+                self.message_user(request, f"{action.email}: {explain_error(exc)}", messages.ERROR)
+        self.message_user(request, f"{done} action(s) undone.", messages.SUCCESS)
+
+    @admin.action(description="Retry failed or pending", permissions=["view"])
+    def retry(self, request, queryset):
+        statuses = [BlocklistAction.Status.FAILED, BlocklistAction.Status.PENDING]
+        results = [blocklist.push(a).status for a in queryset.filter(status__in=statuses)]
+        blocked = results.count(BlocklistAction.Status.BLOCKED)
+        self.message_user(request, f"{blocked} of {len(results)} blocked.", messages.INFO)
 
 
 # --- campaigns and mailboxes: their workspace, seen from this layer ---------------------------

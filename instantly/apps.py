@@ -8,7 +8,7 @@ class InstantlyConfig(AppConfig):
     def ready(self):
         # Hooks into lower layers, which never import this one. (Imported here: an AppConfig
         # module must not import models before the registry is ready.)
-        from . import actions, alert_delivery, assignment, monitoring
+        from . import actions, alert_delivery, assignment, blocklist, monitoring
 
         actions.register()
         # The customer's mailboxes page says whether the agency is on a failing mailbox.
@@ -16,3 +16,4 @@ class InstantlyConfig(AppConfig):
         assignment.register()
         # Backlog and connection gauges at every scrape; processing lag in readiness.
         monitoring.register()
+        blocklist.register()

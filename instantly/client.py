@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 from instantly.schemas import (
     AccountDailyAnalytics,
+    BlockListEntry,
     BulkAddLeadsResult,
     Campaign,
     CampaignAnalytics,
@@ -241,6 +242,18 @@ class InstantlyClient(InstantlyTransport):
         path = f"/webhooks/{_segment(webhook_id)}/resume"
         data = self.request("POST", path)
         return None if data is None else parse_model(Webhook, data, "POST", path)
+
+    # --- block list --------------------------------------------------------------------------
+
+    def create_block_list_entry(self, value: str) -> BlockListEntry:
+        """Block an address (or a domain) in the whole workspace. Not retried when the answer
+        is ambiguous: the caller records the outcome and staff can retry."""
+        path = "/block-lists-entries"
+        data = self.request("POST", path, json={"bl_value": value}, retry_ambiguous=False)
+        return parse_model(BlockListEntry, data, "POST", path)
+
+    def delete_block_list_entry(self, entry_id: str) -> None:
+        self.request("DELETE", f"/block-lists-entries/{_segment(entry_id)}")
 
     # --- v1 ----------------------------------------------------------------------------------
 

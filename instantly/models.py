@@ -10,6 +10,7 @@ import hashlib
 import secrets
 import uuid
 
+from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.db.models import ProtectedError
@@ -262,3 +263,47 @@ class SyncRun(TenantModel):
 
     def __str__(self) -> str:
         return f"Sync #{self.pk} of {self.connection_id} ({self.outcome})"
+
+
+class BlocklistAction(TenantModel):
+    """A do-not-contact reply acted on: the lead unsubscribed and the address added to the
+    workspace's Instantly block list. Staff see every one in the console and can undo it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        BLOCKED = "blocked", "Blocked"
+        FAILED = "failed", "Failed"
+        UNDONE = "undone", "Undone"
+
+    connection = models.ForeignKey(
+        ProviderConnection, on_delete=models.CASCADE, related_name="blocklist_actions"
+    )
+    lead = models.ForeignKey(
+        "campaigns.Lead", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    message = models.OneToOneField(
+        "messaging.Message", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="blocklist_action",
+    )  # fmt: skip
+    email = models.CharField(max_length=254)
+    confidence = models.FloatField()
+    by_person = models.BooleanField(default=False)
+    previous_lead_status = models.CharField(max_length=16, blank=True)
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    instantly_entry_id = models.CharField(max_length=64, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    blocked_at = models.DateTimeField(null=True, blank=True)
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Block {self.email} ({self.get_status_display()})"

@@ -403,6 +403,16 @@ class UniboxEmail(InstantlyModel):
 # --- webhooks ------------------------------------------------------------------------------
 
 
+class BlockListEntry(InstantlyModel):
+    """One address or domain on the workspace's block list: no campaign emails it."""
+
+    id: str
+    bl_value: Lenient[str] = None
+    is_domain: Lenient[bool] = None
+    organization_id: Lenient[str] = None
+    timestamp_created: Lenient[str] = None
+
+
 class Webhook(InstantlyModel):
     """A webhook subscription; `status` 1 active, -1 disabled after failed deliveries."""
 

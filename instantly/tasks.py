@@ -1,4 +1,5 @@
-"""Celery tasks of the Instantly boundary: workspace syncs (beat runs `sync_all_workspaces`).
+"""Celery tasks of the Instantly boundary: workspace syncs (beat runs `sync_all_workspaces`)
+and block-list entries for do-not-contact replies.
 
 Tasks take ids, never model instances, and open `staff_scope()` themselves: a sync works across
 organizations and on the shared workspace's unassigned rows. An Instantly failure is recorded on
@@ -14,10 +15,10 @@ from typing import Any
 from celery import shared_task
 
 from accounts.tenancy import staff_scope
-from instantly import alert_delivery
+from instantly import alert_delivery, blocklist
 from instantly.connections import ensure_shared_connection
 from instantly.errors import InstantlyError
-from instantly.models import ProviderConnection
+from instantly.models import BlocklistAction, ProviderConnection
 from instantly.sync.run import SyncAlreadyRunning, sync_workspace
 from instantly.sync.write import WorkspaceMismatchError
 from salesbrain.logs import log_context
@@ -70,3 +71,16 @@ def sync_all_workspaces() -> dict[str, Any]:
 def deliver_alerts() -> dict:
     """Every minute (beat), and after a webhook batch that raised an alert: tell staff."""
     return {"sent": alert_delivery.deliver()}
+
+
+@shared_task(name="instantly.tasks.push_blocklist_actions")
+def push_blocklist_actions(action_ids: list[int]) -> dict[str, int]:
+    """Add the addresses of pending do-not-contact actions to their block lists."""
+    done: dict[str, int] = {}
+    with staff_scope():
+        for action in BlocklistAction.objects.unscoped().filter(
+            pk__in=action_ids, status=BlocklistAction.Status.PENDING
+        ):
+            status = blocklist.push(action).status
+            done[status] = done.get(status, 0) + 1
+    return done

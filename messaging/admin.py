@@ -13,13 +13,15 @@ from django.contrib.postgres.search import SearchQuery
 from accounts.admin_display import MirroredAdmin, ReadOnlyInline, organization_or_shared
 
 from . import search
-from .models import Message, Notification, Thread
+from .models import CategoryLabel, Message, Notification, ReplySettings, Thread
 
 
 class ThreadMessageInline(ReadOnlyInline):
     model = Message
     fk_name = "thread"
-    fields = ["sent_at", "direction", "kind", "from_email", "to_email", "subject", "snippet"]
+    fields = [
+        "sent_at", "direction", "kind", "category", "from_email", "to_email", "subject", "snippet",
+    ]  # fmt: skip
     readonly_fields = fields
     ordering = ["sent_at"]
 
@@ -34,9 +36,10 @@ class ThreadAdmin(MirroredAdmin):
         "message_count",
         "has_reply",
         "is_unread",
+        "category",
         "last_message_at",
     ]
-    list_filter = ["has_reply", "is_unread", "organization"]
+    list_filter = ["has_reply", "is_unread", "category", "organization"]
     search_fields = ["subject", "contact__email", "campaign__name", "instantly_thread_id"]
     list_select_related = ["contact", "campaign", "organization"]
     date_hierarchy = "last_message_at"
@@ -55,8 +58,10 @@ class MessageAdmin(MirroredAdmin):
         organization_or_shared,
         "sent_at",
         "is_unread",
+        "category",
+        "category_confidence",
     ]
-    list_filter = ["direction", "kind", "is_unread", "organization"]
+    list_filter = ["direction", "kind", "category", "category_source", "is_unread", "organization"]
     search_fields = ["subject", "from_email", "to_email", "contact__email", "instantly_email_id"]
     list_select_related = ["campaign", "organization"]
     date_hierarchy = "sent_at"
@@ -92,6 +97,19 @@ class MessageAdmin(MirroredAdmin):
                 ]
             },
         ),
+        (
+            "Category",
+            {
+                "fields": [
+                    "category",
+                    "category_confidence",
+                    "category_source",
+                    "returns_on",
+                    "referral_pretty",
+                    "categorised_at",
+                ]
+            },
+        ),  # fmt: skip
         ("Body", {"fields": ["snippet", "body_text", "body_html"]}),
         ("Raw payload", {"fields": ["raw_pretty"], "classes": ["collapse"]}),
     ]
@@ -134,3 +152,30 @@ class NotificationAdmin(admin.ModelAdmin):
     @admin.display(description="Read", boolean=True, ordering="read_at")
     def is_read(self, obj):
         return obj.read_at is not None
+
+
+@admin.register(CategoryLabel)
+class CategoryLabelAdmin(admin.ModelAdmin):
+    """People's corrections of reply categories: the labels the evaluation counts."""
+
+    list_display = ["message", "previous_category", "category", "organization", "created_by",
+                    "created_at"]  # fmt: skip
+    list_filter = ["category", "previous_category", "organization"]
+    list_select_related = ["message", "organization", "created_by"]
+    readonly_fields = ["message", "category", "previous_category", "previous_confidence",
+                       "created_by", "created_at", "organization"]  # fmt: skip
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(ReplySettings)
+class ReplySettingsAdmin(admin.ModelAdmin):
+    """Each organization's reply actions and scoring points (customers edit theirs in the
+    portal; staff may here)."""
+
+    list_display = ["organization", "block_do_not_contact", "block_min_confidence",
+                    "notify_positive_replies", "propose_interest_status",
+                    "score_half_life_days", "updated_at"]  # fmt: skip
+    autocomplete_fields = ["organization"]

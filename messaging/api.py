@@ -1,8 +1,9 @@
 """API for threads and messages, and full-text message search.
 
 Customers see their organization's conversations; staff see all. Members and above may mark a
-thread or a message read or unread, mark a thread done, and reply to a lead (sent through
-Instantly by `replies`; viewers get 403, another organization's thread is a 404).
+thread or a message read or unread, mark a thread done, reply to a lead (sent through
+Instantly by `replies`; viewers get 403, another organization's thread is a 404), and correct
+an inbound message's category (`reply_categories`).
 """
 
 from __future__ import annotations
@@ -25,9 +26,10 @@ from campaigns.models import Campaign
 from salesbrain.api.pagination import WindowCountPagination
 from salesbrain.api.viewsets import INT_LOOKUP, ReadOnlyScopedViewSet, ScopedViewSet
 
-from . import replies, search, triage
+from . import replies, reply_categories, search, triage
+from .categorise.categories import ReplyCategory
 from .filters import MessageFilter, MessageSearchFilter, ThreadFilter
-from .models import Message, Thread
+from .models import CategorySource, Message, Thread
 
 
 class ContactBriefSerializer(serializers.Serializer):
@@ -39,15 +41,28 @@ class ContactBriefSerializer(serializers.Serializer):
 # --- threads --------------------------------------------------------------------------------
 
 
+def category_field():
+    return serializers.ChoiceField(
+        choices=ReplyCategory.choices, allow_blank=True, read_only=True,
+        help_text="The reply category (inbound messages; empty until categorised).",
+    )  # fmt: skip
+
+
 class ThreadSerializer(serializers.ModelSerializer):
     contact = ContactBriefSerializer(read_only=True)
+    category = category_field()
+    confidence = serializers.FloatField(
+        source="category_confidence", read_only=True, allow_null=True,
+        help_text="How sure the categoriser was of `category` (0-1; 1 when a person set it).",
+    )  # fmt: skip
 
     class Meta:
         model = Thread
         fields = [
             "id", "organization", "campaign", "contact", "lead", "subject", "message_count",
             "has_reply", "is_unread", "is_done", "awaits_our_reply", "done_at",
-            "last_message_at", "last_inbound_at", "created_at",
+            "last_message_at", "last_inbound_at", "category", "confidence", "returns_on",
+            "created_at",
         ]  # fmt: skip
         read_only_fields = [f for f in fields if f not in ("is_unread", "is_done")]
 
@@ -152,15 +167,38 @@ class ThreadViewSet(ReadOnlyScopedViewSet):
 # --- messages -------------------------------------------------------------------------------
 
 
+class ReferralSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    email = serializers.CharField()
+
+
 class MessageSerializer(serializers.ModelSerializer):
+    category = category_field()
+    category_source = serializers.ChoiceField(
+        choices=CategorySource.choices, allow_blank=True, read_only=True,
+        help_text="Who set the category: a rule, the model, the LLM or a person.",
+    )  # fmt: skip
+    confidence = serializers.FloatField(
+        source="category_confidence", read_only=True, allow_null=True,
+        help_text="How sure the categoriser was of `category` (0-1; 1 when a person set it).",
+    )  # fmt: skip
+    referral = ReferralSerializer(
+        read_only=True, allow_null=True,
+        help_text="`wrong_person` replies: the contact they point to, where given.",
+    )  # fmt: skip
+
     class Meta:
         model = Message
         fields = [
             "id", "organization", "thread", "campaign", "contact", "email_account", "direction",
             "kind", "subject", "snippet", "from_email", "to_email", "step", "variant", "sent_at",
-            "is_unread",
+            "is_unread", "category", "confidence", "category_source", "returns_on", "referral",
         ]  # fmt: skip
         read_only_fields = fields
+
+
+class CategorySerializer(serializers.Serializer):
+    category = serializers.ChoiceField(choices=ReplyCategory.choices)
 
 
 class MessageDetailSerializer(MessageSerializer):
@@ -188,6 +226,11 @@ class MessageSearchResultSerializer(MessageSerializer):
     partial_update=extend_schema(
         request=ReadStateSerializer, responses=MessageDetailSerializer,
         description="Mark the message read or unread.",
+    ),
+    category=extend_schema(
+        request=CategorySerializer, responses=MessageDetailSerializer,
+        description="Correct an inbound message's category (members and above). Stored as a "
+        "label; the thread, the lead's flags and score follow.",
     ),
     search=extend_schema(
         responses=MessageSearchResultSerializer(many=True),
@@ -225,6 +268,19 @@ class MessageViewSet(ReadOnlyScopedViewSet):
             message.save(update_fields=["is_unread"])
             thread_unread = Message.objects.filter(thread_id=message.thread_id, is_unread=True)
             Thread.objects.filter(pk=message.thread_id).update(is_unread=thread_unread.exists())
+        return Response(MessageDetailSerializer(message).data)
+
+    @action(detail=True, methods=["post"], url_path="category", serializer_class=CategorySerializer)
+    def category(self, request, pk=None):
+        message = self.get_object()
+        if message.direction != Message.Direction.INBOUND:
+            raise ValidationError({"category": ["Only inbound messages have a category."]})
+        params = CategorySerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        if params.validated_data["category"] != message.category:
+            reply_categories.correct_category(
+                message, params.validated_data["category"], request.user
+            )
         return Response(MessageDetailSerializer(message).data)
 
     @action(

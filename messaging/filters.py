@@ -12,6 +12,7 @@ from django import forms
 from salesbrain.api.filters import DateTimeAfter, DateTimeBefore
 
 from . import search, triage
+from .categorise.categories import ReplyCategory
 from .models import Message, Thread
 
 
@@ -22,6 +23,7 @@ class ThreadFilter(django_filters.FilterSet):
     organization = django_filters.UUIDFilter(field_name="organization_id")
     has_reply = django_filters.BooleanFilter()
     is_unread = django_filters.BooleanFilter()
+    category = django_filters.MultipleChoiceFilter(choices=ReplyCategory.choices)
     last_message_after = DateTimeAfter("last_message_at")
     last_message_before = DateTimeBefore("last_message_at")
     last_inbound_after = DateTimeAfter("last_inbound_at")
@@ -58,6 +60,10 @@ class MessageFilter(django_filters.FilterSet):
     direction = django_filters.ChoiceFilter(choices=Message.Direction.choices)
     kind = django_filters.MultipleChoiceFilter(choices=Message.Kind.choices)
     is_unread = django_filters.BooleanFilter()
+    category = django_filters.MultipleChoiceFilter(choices=ReplyCategory.choices)
+    min_confidence = django_filters.NumberFilter(
+        field_name="category_confidence", lookup_expr="gte"
+    )
     sent_after = DateTimeAfter("sent_at")
     sent_before = DateTimeBefore("sent_at")
 

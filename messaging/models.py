@@ -13,6 +13,8 @@ from django.utils import timezone
 from accounts.managers import TenantModel
 from salesbrain import encryption
 
+from .categorise.categories import ReplyCategory
+
 
 class Thread(TenantModel):
     """One conversation with one contact inside one campaign; the inbox lists these."""
@@ -37,6 +39,13 @@ class Thread(TenantModel):
     # Triage: set when someone marks the conversation done (archived); a new inbound message
     # clears it again (`recording.update_threads`), so nothing the lead writes goes unseen.
     done_at = models.DateTimeField(null=True, blank=True)
+    # The category of the latest categorised inbound message (see `messaging.reply_categories`).
+    category = models.CharField(
+        max_length=24, choices=ReplyCategory.choices, blank=True, db_index=True
+    )
+    category_confidence = models.FloatField(null=True, blank=True)
+    returns_on = models.DateField(null=True, blank=True)
+    category_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -64,6 +73,13 @@ class Thread(TenantModel):
     def awaits_our_reply(self) -> bool:
         """The last message is the lead's: someone here should answer."""
         return bool(self.last_inbound_at and self.last_inbound_at >= self.last_message_at)
+
+
+class CategorySource(models.TextChoices):
+    RULE = "rule", "Rule"
+    MODEL = "model", "Model"
+    LLM = "llm", "LLM"
+    PERSON = "person", "Person"
 
 
 class Message(TenantModel):
@@ -113,6 +129,15 @@ class Message(TenantModel):
     sent_at = models.DateTimeField(db_index=True)
     is_unread = models.BooleanField(default=False)
     raw = models.JSONField(default=dict, blank=True)
+    # Inbound messages only: what the categoriser (or a person) said, and what it read.
+    category = models.CharField(
+        max_length=24, choices=ReplyCategory.choices, blank=True, db_index=True
+    )
+    category_confidence = models.FloatField(null=True, blank=True)
+    category_source = models.CharField(max_length=8, choices=CategorySource.choices, blank=True)
+    returns_on = models.DateField(null=True, blank=True)
+    referral = models.JSONField(null=True, blank=True)
+    categorised_at = models.DateTimeField(null=True, blank=True)
     # The webhook event that recorded it (`instantly.WebhookEvent`): a plain id, as `instantly`
     # sits above; its migration puts the database's foreign key on the column.
     source_event_id = models.BigIntegerField(null=True, blank=True, unique=True)
@@ -174,6 +199,8 @@ class Notification(TenantModel):
     class Kind(models.TextChoices):
         MEETING_BOOKED = "meeting_booked", "Meeting booked"
         LEAD_INTERESTED = "lead_interested", "Lead interested"
+        REPLY_INTERESTED = "reply_interested", "Reply: interested"
+        REPLY_MEETING = "reply_meeting", "Reply: meeting request"
         OTHER = "other", "Other"
 
     kind = models.CharField(max_length=32, choices=Kind.choices)
@@ -337,3 +364,66 @@ class FeedEvent(TenantModel):
             )
         ]
         indexes = [models.Index(fields=["organization", "-id"], name="feedevent_org_idx")]
+
+
+class CategoryLabel(TenantModel):
+    """A person's correction of a reply's category. Kept as a label: the evaluation counts
+    them (`manage.py export_category_labels` writes them in the corpus's format)."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="labels")
+    category = models.CharField(max_length=24, choices=ReplyCategory.choices)
+    previous_category = models.CharField(max_length=24, blank=True)
+    previous_confidence = models.FloatField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.previous_category or '-'} -> {self.category}"
+
+
+class ReplySettings(TenantModel):
+    """An organization's choices for what categories do, and its lead-scoring points.
+
+    Absent row = the defaults below (`for_organization` answers an unsaved one)."""
+
+    notify_positive_replies = models.BooleanField(
+        default=True, help_text="Notify on replies categorised interested or meeting request."
+    )
+    propose_interest_status = models.BooleanField(
+        default=True, help_text="Propose an interest status when Instantly's is blank."
+    )
+    block_do_not_contact = models.BooleanField(
+        default=True,
+        help_text="Unsubscribe the lead and add the address to the workspace's Instantly "
+        "block list when a reply asks never to be contacted again.",
+    )
+    block_min_confidence = models.FloatField(
+        default=0.9, help_text="Only act on do-not-contact replies at least this sure (0-1)."
+    )
+    score_half_life_days = models.FloatField(
+        default=14.0, help_text="Days after which an event counts half."
+    )
+    score_points = models.JSONField(
+        default=dict, blank=True, help_text="Points per scored event (overrides the defaults)."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization"], name="uniq_reply_settings_per_org")
+        ]
+        verbose_name_plural = "reply settings"
+
+    def __str__(self) -> str:
+        return f"Reply settings of {self.organization_id}"
+
+    @classmethod
+    def for_organization(cls, organization_id) -> ReplySettings:
+        found = cls.objects.unscoped().filter(organization_id=organization_id).first()
+        return found or cls(organization_id=organization_id)

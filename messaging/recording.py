@@ -81,10 +81,10 @@ def thread_history(thread_ids: Iterable[int], kinds: Iterable[str]) -> set[tuple
     return set(rows)
 
 
-def record_messages(messages: Sequence[Mapping[str, Any]]) -> set[int]:
+def record_messages(messages: Sequence[Mapping[str, Any]]) -> dict[int, int]:
     """Insert messages (dicts of `Message` fields, each with a `source_event_id`); answer the
-    events whose message is new or was adopted. Of several messages with the same email id,
-    only the first is offered."""
+    events whose message is new or was adopted, with that message's id. Of several messages
+    with the same email id, only the first is offered."""
     seen: set[tuple[Any, str]] = set()
     offered = []
     for message in messages:
@@ -95,10 +95,13 @@ def record_messages(messages: Sequence[Mapping[str, Any]]) -> set[int]:
             seen.add(key)
         offered.append(message)
     rows = insert_rows(
-        Message, offered, on_conflict=_ADOPT_BY_EMAIL_ID, returning=("source_event_id", "status")
+        Message,
+        offered,
+        on_conflict=_ADOPT_BY_EMAIL_ID,
+        returning=("source_event_id", "status", "id"),
     )
     # A reply composed here has a delivery status; its copy from Instantly only links to it.
-    return {event_id for event_id, status in rows if not status}
+    return {event_id: pk for event_id, status, pk in rows if not status}
 
 
 @dataclass

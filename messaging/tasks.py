@@ -1,4 +1,5 @@
-"""Celery tasks delivering notifications by email and Slack (see `delivery`)."""
+"""Celery tasks delivering notifications by email and Slack (see `delivery`), and the hourly
+lead-score decay pass (`scoring`)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,12 @@ import logging
 
 from celery import shared_task
 from django.db import DatabaseError
+from django.utils import timezone
 
 from accounts.tenancy import staff_scope
 
 from . import delivery
+from .scoring import store as scoring
 
 logger = logging.getLogger("messaging.delivery")
 
@@ -47,3 +50,12 @@ def enqueue_delivery(organization_ids) -> None:
             deliver_notifications.delay(ids)
         except Exception as exc:  # noqa: BLE001 - a broker outage must not fail processing
             logger.warning("could not enqueue notification delivery (%r); the sweep will", exc)
+
+
+@shared_task(name="messaging.tasks.decay_lead_scores", ignore_result=True)
+def decay_lead_scores() -> int:
+    """Re-read every lead's score as of now (scores only fall between events)."""
+    with staff_scope():
+        changed = scoring.decay_scores(timezone.now())
+    logging.getLogger(__name__).info("lead scores decayed: %s changed", changed)
+    return changed

