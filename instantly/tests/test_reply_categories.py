@@ -15,7 +15,7 @@ from accounts.tenancy import staff_scope, tenant_scope
 from campaigns.models import InterestStatus, Lead
 from instantly.webhooks import queue
 from instantly.webhooks.ingest import store_delivery
-from messaging.models import Message, Notification, ReplySettings, Thread
+from messaging.models import FeedEvent, Message, Notification, ReplySettings, Thread
 from messaging.scoring import store as scoring
 from messaging.tasks import decay_lead_scores
 from testkit import make_connection
@@ -258,3 +258,11 @@ def test_the_decay_task_runs_the_pass(org_a, workspace):
     assert decay_lead_scores() == 1
     with staff_scope():
         assert Lead.objects.unscoped().get().score < 99
+
+
+def test_the_live_feed_line_of_a_reply_says_its_category(org_a, workspace):
+    deliver_and_process(workspace, reply("Happy to talk. Are you free Thursday at 3pm?"))
+    with tenant_scope(org_a.pk):
+        line = FeedEvent.objects.get(kind=FeedEvent.Kind.REPLY)
+    assert line.detail.startswith("SaaS founders EU · Meeting request ")
+    assert line.detail.endswith("%")
