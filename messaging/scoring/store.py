@@ -87,7 +87,7 @@ def apply_events(
         return
     rows = execute(
         "SELECT id, organization_id, score_value, score_at, score_counts, status, "
-        "do_not_contact FROM campaigns_lead WHERE id = ANY(%b::bigint[])",
+        "do_not_contact, score FROM campaigns_lead WHERE id = ANY(%b::bigint[])",
         [lead_ids],
     )
     rules = rules_for(row[1] for row in rows)
@@ -95,7 +95,7 @@ def apply_events(
     for event in events:
         by_lead[event.lead_id].append(event)
     updates = []
-    for lead_id, org, value, at, counts, status, dnc in rows:
+    for lead_id, org, value, at, counts, status, dnc, old_score in rows:
         rule = rules[org]
         if isinstance(counts, str):  # Django's connection reads jsonb as text
             counts = json.loads(counts)
@@ -104,7 +104,10 @@ def apply_events(
             state.add(ScoreEvent(event.kind, event.at), rule)
         zeroed = status in ZEROED_STATUSES or dnc
         score = state.score(rule, now, zeroed=zeroed)
-        updates.append((lead_id, state.value, state.at, json.dumps(state.counts), score))
+        if lead_id in by_lead or score != old_score:  # most leads of a batch only got sends
+            updates.append((lead_id, state.value, state.at, json.dumps(state.counts), score))
+    if not updates:
+        return
     execute(
         "UPDATE campaigns_lead l SET score_value = v.value, score_at = v.at, "
         "score_counts = v.counts::jsonb, score = v.score "
