@@ -22,10 +22,11 @@ from accounts.tenancy import staff_scope, tenant_scope
 from campaigns.assignment import assign_campaign
 from campaigns.models import Campaign, InterestStatus
 from instantly.connections import client_for, served_by
-from instantly.models import ProviderConnection
+from instantly.models import BlocklistAction, ProviderConnection
 from instantly.sandbox import SandboxApp, SandboxServer, SandboxWorkspace
 from instantly.sandbox.webhooks import generate_deliveries
 from instantly.sync.run import sync_workspace
+from instantly.tasks import push_blocklist_actions
 from instantly.webhooks.ingest import build_event
 from instantly.webhooks.queue import drain
 from messaging import delivery, replies
@@ -82,8 +83,11 @@ def load_demo_traffic(orgs, stdout=None) -> str:
         )
     workspace = demo_workspace()
     provider = _shared_connection()
-    with SandboxServer(SandboxApp(workspace, api_key=SANDBOX_API_KEY)) as server:
-        client = client_for(provider, base_url=server.base_url)
+    # Every client made while the demo loads (the sync's, and those of services such as the
+    # reply sender or the block-list push) talks to the sandbox, never to Instantly.
+    sandbox = SandboxServer(SandboxApp(workspace, api_key=SANDBOX_API_KEY))
+    with sandbox as server, served_by(server.base_url):
+        client = client_for(provider)
         first = sync_workspace(provider, client=client)
 
         with staff_scope():
@@ -113,8 +117,8 @@ def load_demo_traffic(orgs, stdout=None) -> str:
             report = drain()
         finally:
             webhook_log.setLevel(level)
-        with served_by(server.base_url):
-            answered = sum(send_demo_replies(org) for org in orgs)
+        push_blocklist_actions(_pending_blocklist_actions())
+        answered = sum(send_demo_replies(org) for org in orgs)
         last = sync_workspace(provider, client=client, full=True)
     refresh_planner_statistics()
     assigned = ", ".join(o.name for o in orgs)
@@ -129,6 +133,14 @@ def load_demo_traffic(orgs, stdout=None) -> str:
             f"Final sync: {last.requests} API request(s), {last.duration:.1f} s.",
         ]
     )
+
+
+def _pending_blocklist_actions() -> list[int]:
+    """Do-not-contact actions the demo's replies raised, pushed while the sandbox is up: their
+    after-commit task may otherwise run once it has stopped, against the default address."""
+    with staff_scope():
+        pending = BlocklistAction.objects.unscoped().filter(status=BlocklistAction.Status.PENDING)
+        return list(pending.values_list("pk", flat=True))
 
 
 def send_demo_replies(organization, limit: int = DEMO_REPLIES) -> int:

@@ -256,6 +256,20 @@ def resume_webhook(workspace: SandboxWorkspace, request: Request, id: str) -> An
     return workspace.set_webhook_status(uuid_param(id, "params/id"), True)
 
 
+# --- block list -------------------------------------------------------------------------------
+
+
+def create_block_list_entry(workspace: SandboxWorkspace, request: Request) -> Any:
+    value = request.json().get("bl_value")
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("body must have required property 'bl_value'")
+    return workspace.add_block_list_entry(value)
+
+
+def delete_block_list_entry(workspace: SandboxWorkspace, request: Request, id: str) -> Any:
+    return workspace.delete_block_list_entry(uuid_param(id, "params/id"))
+
+
 # --- v1 ---------------------------------------------------------------------------------------
 
 
@@ -309,5 +323,7 @@ ROUTES = (
     ("PATCH", "/api/v2/webhooks/{id}", update_webhook),
     ("DELETE", "/api/v2/webhooks/{id}", delete_webhook),
     ("POST", "/api/v2/webhooks/{id}/resume", resume_webhook),
+    ("POST", "/api/v2/block-lists-entries", create_block_list_entry),
+    ("DELETE", "/api/v2/block-lists-entries/{id}", delete_block_list_entry),
     ("GET", "/api/v1/campaign/list", v1_list_campaigns),
 )

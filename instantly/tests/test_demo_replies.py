@@ -6,13 +6,15 @@ from __future__ import annotations
 from io import StringIO
 
 import pytest
+import responses
 from django.core.management import call_command
 from django.db import connection
 from django.urls import reverse
 
 from accounts.models import Organization
-from accounts.tenancy import tenant_scope
+from accounts.tenancy import staff_scope, tenant_scope
 from instantly.demo import DEMO_REPLIES, refresh_planner_statistics
+from instantly.models import BlocklistAction
 from messaging.models import Message
 
 pytestmark = pytest.mark.django_db
@@ -67,3 +69,18 @@ def test_the_demo_leaves_planner_statistics_behind():
             "SELECT last_analyze FROM pg_stat_user_tables WHERE relname = 'messaging_message'"
         )
         assert cursor.fetchone()[0] is not None
+
+
+def test_the_demo_load_talks_only_to_the_sandbox(django_capture_on_commit_callbacks):
+    """Every client made while the demo loads (sync, reply sender, block-list push) goes to the
+    local sandbox: a request anywhere else fails this test instead of reaching Instantly."""
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as guard:
+        guard.add_passthru("http://127.0.0.1")
+        # After-commit work (the block-list push) runs too, as it does under `make run`.
+        with django_capture_on_commit_callbacks(execute=True):
+            call_command("seed_demo", stdout=StringIO())
+        assert not [c.request.url for c in guard.calls]
+    with staff_scope():
+        actions = list(BlocklistAction.objects.unscoped().values_list("status", "error"))
+    assert actions, "the demo has do-not-contact replies, so the push must have run"
+    assert all(status != BlocklistAction.Status.FAILED for status, _ in actions), actions

@@ -17,6 +17,7 @@ import pytest
 import requests
 from django.core.management.base import CommandError
 
+from instantly.client import InstantlyClient
 from instantly.management.commands.instantly_sandbox import Command
 from instantly.sandbox import (
     ALL_EVENT_TYPES,
@@ -790,3 +791,16 @@ def test_webhooks_command_fails_when_deliveries_are_refused():
                 "webhooks", "--url", server.base_url, "--secret", "s3cret", "--count", "3",
                 "--rate", "0", "--types", "email_sent,reply_received",
             )  # fmt: skip
+
+
+def test_the_sandbox_keeps_a_block_list_through_the_client():
+    """The demo's do-not-contact action blocks addresses in the sandbox, never at Instantly."""
+    workspace = SandboxWorkspace(seed=3)
+    with SandboxServer(SandboxApp(workspace, api_key="sandbox-key")) as server:
+        client = InstantlyClient("sandbox-key", base_url=server.base_url)
+        entry = client.create_block_list_entry("Stop@Example.com")
+        again = client.create_block_list_entry("stop@example.com")
+        assert entry.id == again.id and entry.bl_value == "stop@example.com"
+        assert list(workspace.block_list) == [entry.id]
+        client.delete_block_list_entry(entry.id)
+        assert workspace.block_list == {}

@@ -74,6 +74,7 @@ class SandboxWorkspace:
         self._lead_campaign: dict[str, str] = {}
         self._email_index: dict[str, dict[str, Any]] = {}
         self.webhooks: dict[str, dict[str, Any]] = {}
+        self.block_list: dict[str, dict[str, Any]] = {}
         self._mutation_rng = random.Random(f"{seed}:mutations")
         self._mutations = 0
 
@@ -443,3 +444,29 @@ class SandboxWorkspace:
 
     def _campaign_id(self, campaign_id: str) -> str:
         return self.campaign(campaign_id)["id"]
+
+    # --- block list ------------------------------------------------------------------------
+
+    def add_block_list_entry(self, value: str) -> dict[str, Any]:
+        """Block an address or a domain, as POST /block-lists-entries does (idempotent here:
+        unconfirmed whether Instantly answers a duplicate with the existing entry)."""
+        value = value.strip().lower()
+        for entry in self.block_list.values():
+            if entry["bl_value"] == value:
+                return entry
+        entry_id, _, ts = self._new_id()
+        entry = {
+            "id": entry_id,
+            "bl_value": value,
+            "is_domain": "@" not in value,
+            "organization_id": self.workspace["id"],
+            "timestamp_created": ts,
+        }
+        self.block_list[entry_id] = entry
+        return entry
+
+    def delete_block_list_entry(self, entry_id: str) -> dict[str, Any]:
+        try:
+            return self.block_list.pop(entry_id)
+        except KeyError:
+            raise NotFound(f"Block list entry {entry_id} not found")
