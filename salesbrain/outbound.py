@@ -8,6 +8,7 @@ has its own transport (`instantly.transport`); this one never talks to Instantly
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -46,10 +47,18 @@ class Outcome:
 
 
 def _retry_after(response: requests.Response, default: float) -> float:
+    """Seconds from a delta-seconds Retry-After, capped; the default for anything else.
+
+    (`instantly.transport.parse_retry_after` also reads HTTP dates; this base module cannot
+    import it, and that module must stay free of Django, which importing `salesbrain` loads.)
+    """
     try:
-        return min(max(float(response.headers.get("Retry-After", default)), 0.0), MAX_RETRY_AFTER)
+        seconds = float(response.headers.get("Retry-After", default))
     except ValueError:  # an HTTP date: rare for webhooks, wait the default
         return default
+    if not math.isfinite(seconds):  # "nan" or "inf" would make time.sleep() raise or hang
+        return default
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
 
 
 def post_json(
