@@ -15,7 +15,7 @@ import pytest
 import responses
 from django.conf import settings
 
-from testkit import PASSWORD, build_org_dataset
+from testkit import PASSWORD, build_org_dataset, make_feed_event
 from testkit.browser import chromium_path, open_page, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -51,6 +51,12 @@ def base_url(transactional_db, live_server) -> str:
 def portal_data(alice, org_a, org_b):
     data_a = build_org_dataset(org_a, campaigns=5, leads_per_campaign=40, replies_per_campaign=8)
     build_org_dataset(org_b, campaigns=2, leads_per_campaign=10, replies_per_campaign=3)
+    # A live-feed line as long as real ones get: the dashboard's live panel shows it on a phone.
+    make_feed_event(
+        org_a,
+        title="Reply from Maximiliane Oberholzer-Schwarzenberg",
+        detail="maximiliane.oberholzer-schwarzenberg+r1@orchard-foods.example · Meeting request",
+    )
     return data_a
 
 
@@ -130,6 +136,8 @@ def test_customer_walks_through_the_portal(base_url, portal_data, browser_page):
         ("inbox", "/inbox/"),
         ("leads", "/leads/"),
         ("mailboxes", "/mailboxes/"),
+        ("notifications", "/notifications/"),
+        ("feed", "/feed/"),
     )
     for name, path in phone_pages:
         page.goto(base + path)
