@@ -63,6 +63,7 @@ CAMPAIGN_TONES = {
 MAILBOX_TONES = {
     MailboxStatus.ACTIVE: "good",
     MailboxStatus.PAUSED: "warn",
+    MailboxStatus.MAINTENANCE: "warn",
     MailboxStatus.CONNECTION_ERROR: "bad",
     MailboxStatus.SOFT_BOUNCE_ERROR: "bad",
     MailboxStatus.SENDING_ERROR: "bad",

@@ -34,6 +34,7 @@ CAMPAIGN_STATUS: dict[int, CampaignStatus] = {
 MAILBOX_STATUS: dict[int, MailboxStatus] = {
     1: MailboxStatus.ACTIVE,
     2: MailboxStatus.PAUSED,
+    3: MailboxStatus.MAINTENANCE,
     -1: MailboxStatus.CONNECTION_ERROR,
     -2: MailboxStatus.SOFT_BOUNCE_ERROR,
     -3: MailboxStatus.SENDING_ERROR,
@@ -52,6 +53,7 @@ MAIL_PROVIDER: dict[int, MailProvider] = {
     2: MailProvider.GOOGLE,
     3: MailProvider.MICROSOFT,
     4: MailProvider.AWS,
+    8: MailProvider.AIRMAIL,
 }
 
 LEAD_STATUS: dict[int, LeadStatus] = {
@@ -72,7 +74,8 @@ INTEREST_STATUS: dict[int, InterestStatus] = {
     -1: InterestStatus.NOT_INTERESTED,
     -2: InterestStatus.WRONG_PERSON,
     -3: InterestStatus.LOST,
-    -4: InterestStatus.NO_SHOW,  # unconfirmed in Instantly's docs, seen in the wild
+    # In the spec's enum; its name is unconfirmed ("no show" by the lead_no_show event).
+    -4: InterestStatus.NO_SHOW,
 }
 
 
