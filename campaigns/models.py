@@ -63,6 +63,7 @@ class MailProvider(models.TextChoices):
     MICROSOFT = "microsoft", "Microsoft"
     AWS = "aws", "AWS"
     AIRMAIL = "airmail", "AirMail"
+    AIRMAIL_INSTANT = "airmail_instant", "AirMail Instant"
     UNKNOWN = "unknown", "Unknown"
 
 
@@ -88,6 +89,18 @@ class InterestStatus(models.TextChoices):
     LOST = "lost", "Lost"
     NO_SHOW = "no_show", "No show"
     CUSTOM = "custom", "Custom label"
+
+
+class NotSendingStatus(models.TextChoices):
+    """Why Instantly says an active campaign is not sending right now (its
+    `not_sending_status`); blank when it is sending or Instantly says nothing."""
+
+    OUTSIDE_SCHEDULE = "outside_schedule", "Outside its sending schedule"
+    WAITING_FOR_LEAD = "waiting_for_lead", "Waiting for a lead to process"
+    DAILY_LIMIT = "daily_limit", "Reached its daily sending limit"
+    ACCOUNTS_AT_LIMIT = "accounts_at_limit", "Every sending mailbox reached its daily limit"
+    ERROR = "error", "Not sending because of an error (Instantly support can help)"
+    UNKNOWN = "unknown", "Not sending (reason unknown)"
 
 
 class LabelMeaning(models.TextChoices):
@@ -156,9 +169,10 @@ class Campaign(TenantModel):
     # Instantly's GET /campaigns/analytics/overview totals (interested, meetings booked,
     # closed, ...), shown beside the counts our webhooks recorded; refreshed by each sync.
     analytics_overview = models.JSONField(default=dict, blank=True)
-    # Why Instantly says the campaign is not sending (its `not_sending_status`; "" = sending or
-    # not said). Its values are undocumented, so it is kept as Instantly's text.
-    not_sending_status = models.CharField(max_length=300, blank=True)
+    # Why Instantly says the campaign is not sending (its `not_sending_status`).
+    not_sending_status = models.CharField(
+        max_length=32, choices=NotSendingStatus.choices, blank=True
+    )
     raw = models.JSONField(default=dict, blank=True)
     is_placeholder = models.BooleanField(
         default=False, help_text="Created from a webhook before any sync saw it."
