@@ -129,7 +129,8 @@ class LeadLabel(TenantModel):
     description = models.TextField(blank=True)
     raw = models.JSONField(default=dict, blank=True)
     vanished_at = models.DateTimeField(null=True, blank=True)
-    synced_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["label"]
