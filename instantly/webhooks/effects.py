@@ -106,6 +106,15 @@ NOTIFICATIONS = {
 }
 
 
+# A custom lead label counts by its meaning (GET /lead-labels `interest_status_label`), like
+# the built-in event of that meaning; its interest status stays the label itself.
+LABEL_MEANING_EVENTS = {
+    "positive": E.LEAD_INTERESTED,
+    "negative": E.LEAD_NOT_INTERESTED,
+    "neutral": E.LEAD_NEUTRAL,
+}
+
+
 def is_handled(event_type: str) -> bool:
     """Whether processing does anything with this type (others are stored as ignored)."""
     return event_type in HANDLED_EVENTS
