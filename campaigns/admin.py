@@ -49,6 +49,7 @@ from .models import (
     EmailAccount,
     EmailAccountDailyStat,
     Lead,
+    LeadLabel,
     MailboxStatus,
 )
 
@@ -520,6 +521,15 @@ class EmailAccountDailyStatAdmin(MirroredAdmin):
     search_fields = ["email_account__email"]
     list_select_related = ["email_account"]
     date_hierarchy = "date"
+
+
+@admin.register(LeadLabel)
+class LeadLabelAdmin(MirroredAdmin):
+    """Custom lead labels synced from each workspace (GET /lead-labels), with their meaning."""
+
+    list_display = ["label", "meaning", "interest_value", "connection_id", "vanished_at"]
+    list_filter = ["meaning", ("vanished_at", admin.EmptyFieldListFilter)]
+    search_fields = ["label"]
 
 
 admin.site.unregister(Organization)
