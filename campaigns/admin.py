@@ -21,6 +21,7 @@ from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 
 from accounts.admin import OrganizationAdmin as BaseOrganizationAdmin
 from accounts.admin_display import (
@@ -36,6 +37,7 @@ from accounts.models import Organization
 from .admin_filters import AssignmentFilter, HealthFilter, UsedByFilter
 from .assignment import assign_campaign
 from .campaign_display import schedule_html, sequence_html
+from .interest_totals import interest_totals
 from .models import (
     Activity,
     Campaign,
@@ -47,6 +49,7 @@ from .models import (
     EmailAccount,
     EmailAccountDailyStat,
     Lead,
+    LeadLabel,
     MailboxStatus,
 )
 
@@ -63,6 +66,7 @@ CAMPAIGN_TONES = {
 MAILBOX_TONES = {
     MailboxStatus.ACTIVE: "good",
     MailboxStatus.PAUSED: "warn",
+    MailboxStatus.MAINTENANCE: "warn",
     MailboxStatus.CONNECTION_ERROR: "bad",
     MailboxStatus.SOFT_BOUNCE_ERROR: "bad",
     MailboxStatus.SENDING_ERROR: "bad",
@@ -141,7 +145,7 @@ class CampaignAdmin(MirroredAdmin):
     autocomplete_fields = ["organization"]
     list_select_related = ["organization"]
     editable_fields = ("organization",)
-    readonly_fields = ["schedule_display", "sequence_display"]
+    readonly_fields = ["schedule_display", "sequence_display", "interest_totals_display"]
     actions = ["assign_to_organization"]
     inlines = [CampaignSenderInline]
     fieldsets = [
@@ -154,6 +158,7 @@ class CampaignAdmin(MirroredAdmin):
                     "connection_id",
                     "instantly_id",
                     "status",
+                    "not_sending_status",
                     "daily_limit",
                     "is_placeholder",
                 ],
@@ -174,7 +179,7 @@ class CampaignAdmin(MirroredAdmin):
                 ]
             },
         ),
-        ("Analytics", {"fields": ["analytics_pretty"]}),
+        ("Analytics", {"fields": ["interest_totals_display", "analytics_pretty"]}),
         (
             "Timestamps",
             {
@@ -231,7 +236,29 @@ class CampaignAdmin(MirroredAdmin):
 
     @admin.display(description="Status", ordering="status")
     def status_badge(self, obj):
-        return badge(obj.get_status_display(), CAMPAIGN_TONES.get(obj.status, "idle"))
+        status = badge(obj.get_status_display(), CAMPAIGN_TONES.get(obj.status, "idle"))
+        if not obj.not_sending_status:
+            return status
+        return format_html(
+            "{} {}", status, badge(f"Not sending: {obj.get_not_sending_status_display()}", "warn")
+        )
+
+    @admin.display(description="Interest totals")
+    def interest_totals_display(self, obj):
+        """Instantly's overview totals beside what the webhooks recorded."""
+        rows = format_html_join(
+            "",
+            "<tr><th>{}</th><td>{}</td><td>{}</td></tr>",
+            (
+                (t.label, "not synced yet" if t.instantly is None else t.instantly, t.recorded)
+                for t in interest_totals(obj)
+            ),
+        )
+        return format_html(
+            "<table><thead><tr><th></th><th>Instantly</th><th>Recorded by webhooks</th></tr>"
+            "</thead><tbody>{}</tbody></table>",
+            rows,
+        )
 
     def save_model(self, request, obj, form, change):
         """The organization is the only editable column, and it moves through the service
@@ -494,6 +521,15 @@ class EmailAccountDailyStatAdmin(MirroredAdmin):
     search_fields = ["email_account__email"]
     list_select_related = ["email_account"]
     date_hierarchy = "date"
+
+
+@admin.register(LeadLabel)
+class LeadLabelAdmin(MirroredAdmin):
+    """Custom lead labels synced from each workspace (GET /lead-labels), with their meaning."""
+
+    list_display = ["label", "meaning", "interest_value", "connection_id", "vanished_at"]
+    list_filter = ["meaning", ("vanished_at", admin.EmptyFieldListFilter)]
+    search_fields = ["label"]
 
 
 admin.site.unregister(Organization)

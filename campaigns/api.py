@@ -184,7 +184,7 @@ class CampaignDetailSerializer(CampaignSerializer):
         fields = [
             *CampaignSerializer.Meta.fields, "stop_on_reply", "open_tracking", "link_tracking",
             "text_only", "schedule", "sender_emails", "sequences", "upstream_created_at",
-            "upstream_updated_at",
+            "upstream_updated_at", "not_sending_status", "analytics_overview",
         ]  # fmt: skip
         read_only_fields = fields
 

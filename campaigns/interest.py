@@ -15,7 +15,7 @@ from collections.abc import Callable
 from django.db import transaction
 from django.utils import timezone
 
-from .models import Activity, InterestStatus, Lead
+from .models import Activity, InterestStatus, Lead, LeadLabel
 
 # Statuses a person may choose (CUSTOM comes with a label, from `custom_labels`).
 SETTABLE = [choice for choice in InterestStatus.choices if choice[0] != InterestStatus.CUSTOM]
@@ -40,13 +40,19 @@ def register_pusher(pusher: InterestPusher) -> None:
 
 
 def custom_labels(organization_id) -> list[str]:
-    """Custom labels this organization's leads already carry (Instantly's own lead labels)."""
-    return sorted(
+    """Custom labels this organization may set: those of its own workspace's lead labels
+    (GET /lead-labels, synced) and those its leads already carry (a shared workspace's labels
+    belong to the agency; a customer sees the ones on its leads)."""
+    carried = (
         Lead.objects.filter(organization_id=organization_id, interest_status=InterestStatus.CUSTOM)
         .exclude(interest_label="")
         .values_list("interest_label", flat=True)
         .distinct()
     )
+    synced = LeadLabel.objects.filter(
+        organization_id=organization_id, vanished_at__isnull=True
+    ).values_list("label", flat=True)
+    return sorted({*carried, *synced})
 
 
 def parse_choice(value: str, organization_id) -> tuple[str, str] | None:

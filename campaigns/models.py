@@ -41,6 +41,7 @@ class CampaignStatus(models.TextChoices):
 class MailboxStatus(models.TextChoices):
     ACTIVE = "active", "Active"
     PAUSED = "paused", "Paused"
+    MAINTENANCE = "maintenance", "Maintenance"
     CONNECTION_ERROR = "connection_error", "Connection error"
     SOFT_BOUNCE_ERROR = "soft_bounce_error", "Soft bounce error"
     SENDING_ERROR = "sending_error", "Sending error"
@@ -61,6 +62,8 @@ class MailProvider(models.TextChoices):
     GOOGLE = "google", "Google"
     MICROSOFT = "microsoft", "Microsoft"
     AWS = "aws", "AWS"
+    AIRMAIL = "airmail", "AirMail"
+    AIRMAIL_INSTANT = "airmail_instant", "AirMail Instant"
     UNKNOWN = "unknown", "Unknown"
 
 
@@ -88,6 +91,59 @@ class InterestStatus(models.TextChoices):
     CUSTOM = "custom", "Custom label"
 
 
+class NotSendingStatus(models.TextChoices):
+    """Why Instantly says an active campaign is not sending right now (its
+    `not_sending_status`); blank when it is sending or Instantly says nothing."""
+
+    OUTSIDE_SCHEDULE = "outside_schedule", "Outside its sending schedule"
+    WAITING_FOR_LEAD = "waiting_for_lead", "Waiting for a lead to process"
+    DAILY_LIMIT = "daily_limit", "Reached its daily sending limit"
+    ACCOUNTS_AT_LIMIT = "accounts_at_limit", "Every sending mailbox reached its daily limit"
+    ERROR = "error", "Not sending because of an error (Instantly support can help)"
+    UNKNOWN = "unknown", "Not sending (reason unknown)"
+
+
+class LabelMeaning(models.TextChoices):
+    """What a custom lead label means for interest (Instantly's `interest_status_label`)."""
+
+    POSITIVE = "positive", "Positive"
+    NEGATIVE = "negative", "Negative"
+    NEUTRAL = "neutral", "Neutral"
+
+
+class LeadLabel(TenantModel):
+    """A custom lead label of one Instantly workspace (GET /api/v2/lead-labels), with its
+    meaning. A lead whose `lt_interest_status` is the label's `interest_value`, or a webhook whose
+    `event_type` is its name, carries the label; its meaning decides how it counts (a positive
+    label counts like "interested"). Organization as the connection's (NULL: shared workspace)."""
+
+    connection_id = models.UUIDField(db_index=True)
+    instantly_id = models.CharField(max_length=64)
+    label = models.CharField(max_length=120)
+    meaning = models.CharField(
+        max_length=16, choices=LabelMeaning.choices, default=LabelMeaning.NEUTRAL
+    )
+    # Instantly's own number for the label ("generated automatically"): what a lead's
+    # lt_interest_status holds when it carries the label.
+    interest_value = models.IntegerField(null=True, blank=True)
+    description = models.TextField(blank=True)
+    raw = models.JSONField(default=dict, blank=True)
+    vanished_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["label"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connection_id", "instantly_id"], name="uniq_lead_label_per_connection"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label} ({self.meaning})"
+
+
 class Campaign(TenantModel):
     """An Instantly campaign. In the shared workspace it stays unassigned (organization NULL,
     staff only) until staff assign it; the assignment survives every sync."""
@@ -111,6 +167,13 @@ class Campaign(TenantModel):
     sender_emails = models.JSONField(default=list, blank=True)
     # Totals from Instantly's campaign analytics (authoritative; refreshed by each sync).
     analytics = models.JSONField(default=dict, blank=True)
+    # Instantly's GET /campaigns/analytics/overview totals (interested, meetings booked,
+    # closed, ...), shown beside the counts our webhooks recorded; refreshed by each sync.
+    analytics_overview = models.JSONField(default=dict, blank=True)
+    # Why Instantly says the campaign is not sending (its `not_sending_status`).
+    not_sending_status = models.CharField(
+        max_length=32, choices=NotSendingStatus.choices, blank=True
+    )
     raw = models.JSONField(default=dict, blank=True)
     is_placeholder = models.BooleanField(
         default=False, help_text="Created from a webhook before any sync saw it."

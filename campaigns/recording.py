@@ -45,6 +45,7 @@ from .models import (
     EmailAccount,
     EmailAccountDailyStat,
     Lead,
+    LeadLabel,
     MailboxCampaignDailyStat,
 )
 
@@ -286,6 +287,23 @@ def leads_with_activity(lead_ids: Iterable[int], kinds: Iterable[str]) -> set[tu
         [lead_ids, [plain(kind) for kind in kinds]],
     )
     return set(rows)
+
+
+def label_meanings(wanted: Iterable[tuple[Any, str]]) -> dict[tuple[Any, str], str]:
+    """Meaning (positive, negative, neutral) of each (connection id, custom label name) that
+    the connection's lead labels know; names compare without case or surrounding space."""
+    wanted = {(connection_id, name.strip().lower()) for connection_id, name in wanted}
+    if not wanted:
+        return {}
+    rows = LeadLabel.objects.unscoped().filter(
+        connection_id__in={connection_id for connection_id, _ in wanted}
+    )
+    meanings = {}
+    for connection_id, label, meaning in rows.values_list("connection_id", "label", "meaning"):
+        key = (connection_id, label.strip().lower())
+        if key in wanted:
+            meanings[key] = meaning
+    return meanings
 
 
 def record_activities(activities: Sequence[Mapping[str, Any]]) -> set[tuple[int, str]]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from accounts.tenancy import staff_scope
 from campaigns import interest
 from campaigns.interest import InterestNotPushed
-from campaigns.models import Campaign, InterestStatus, Lead
+from campaigns.models import Campaign, InterestStatus, Lead, LeadLabel
 from instantly.codes import INTEREST_STATUS
 from instantly.connections import client_for
 from instantly.errors import (
@@ -122,8 +122,24 @@ def push_interest(lead: Lead, status: str, label: str) -> None:
 
 
 def _custom_label_value(lead: Lead, label: str) -> int | str:
-    """A custom label's value, as Instantly sent it on a lead that carries the label."""
+    """A custom label's value: the `interest_status` GET /lead-labels gave it for the lead's
+    workspace, else as Instantly sent it on a lead that carries the label."""
     with staff_scope():
+        synced = (
+            LeadLabel.objects.unscoped()
+            .filter(
+                connection_id=Campaign.objects.unscoped()
+                .filter(pk=lead.campaign_id)
+                .values("connection_id")[:1],
+                label__iexact=label.strip(),
+                interest_value__isnull=False,
+                vanished_at__isnull=True,
+            )
+            .values_list("interest_value", flat=True)
+            .first()
+        )
+        if synced is not None:
+            return synced
         raws = (
             Lead.objects.unscoped()
             .filter(

@@ -18,10 +18,12 @@ from instantly.schemas import (
     BulkAddLeadsResult,
     Campaign,
     CampaignAnalytics,
+    CampaignAnalyticsOverview,
     CampaignDailyAnalytics,
     CampaignStepAnalytics,
     EmailAccount,
     Lead,
+    LeadLabel,
     UniboxEmail,
     Webhook,
     Workspace,
@@ -87,8 +89,29 @@ class InstantlyClient(InstantlyTransport):
         start_date: DateLike | None = None,
         end_date: DateLike | None = None,
     ) -> list[CampaignStepAnalytics]:
-        params = _query(campaign_id=campaign_id, start_date=start_date, end_date=end_date)
+        """Per (step, variant) figures. Opportunities (and meetings booked, won) per step come
+        only with `include_opportunities_count=true`, so it is always sent."""
+        params = _query(
+            campaign_id=campaign_id,
+            start_date=start_date,
+            end_date=end_date,
+            include_opportunities_count=True,
+        )
         return self._get_list("/campaigns/analytics/steps", params, CampaignStepAnalytics)
+
+    def get_campaign_analytics_overview(
+        self,
+        campaign_id: str,
+        start_date: DateLike | None = None,
+        end_date: DateLike | None = None,
+    ) -> CampaignAnalyticsOverview:
+        """One campaign's overview totals, with the interest totals (interested, meetings
+        booked and completed, closed) counted by Instantly from each lead's first such event."""
+        params = _query(id=campaign_id, start_date=start_date, end_date=end_date)
+        path = "/campaigns/analytics/overview"
+        return parse_model(
+            CampaignAnalyticsOverview, self.request("GET", path, params=params) or {}, "GET", path
+        )
 
     # --- sending mailboxes -------------------------------------------------------------------
 
@@ -149,6 +172,11 @@ class InstantlyClient(InstantlyTransport):
         body = {**filters, "campaign": campaign_id, "search": search}
         body = {key: value for key, value in body.items() if value is not None}
         return self.paginate("POST", "/leads/list", json=body, item_schema=Lead)
+
+    def iter_lead_labels(self) -> Iterator[LeadLabel]:
+        """The workspace's custom lead labels, each with its meaning (positive, negative,
+        neutral) and the interest value a lead carrying it has."""
+        return self.paginate("GET", "/lead-labels", item_schema=LeadLabel)
 
     def delete_lead(self, lead_id: str) -> None:
         self.request("DELETE", f"/leads/{_segment(lead_id)}")

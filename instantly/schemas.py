@@ -180,6 +180,38 @@ class CampaignAnalytics(InstantlyModel):
     total_opportunity_value: Lenient[float] = None
 
 
+class CampaignAnalyticsOverview(InstantlyModel):
+    """GET /campaigns/analytics/overview for one campaign: its totals, including the interest
+    totals (interested, meetings booked, meetings completed, closed) Instantly counts from the
+    first occurrence per lead. Every field is kept in `raw`; these are the ones shown."""
+
+    emails_sent_count: Lenient[int] = None
+    contacted_count: Lenient[int] = None
+    open_count_unique: Lenient[int] = None
+    reply_count_unique: Lenient[int] = None
+    bounced_count: Lenient[int] = None
+    unsubscribed_count: Lenient[int] = None
+    total_opportunities: Lenient[int] = None
+    total_opportunity_value: Lenient[float] = None
+    total_interested: Lenient[int] = None
+    total_meeting_booked: Lenient[int] = None
+    total_meeting_completed: Lenient[int] = None
+    total_closed: Lenient[int] = None
+
+
+class LeadLabel(InstantlyModel):
+    """A custom lead label (GET /lead-labels): `interest_status_label` positive, negative or
+    neutral; `interest_status` is the number Instantly gave it, the value a lead's
+    `lt_interest_status` takes when it carries the label."""
+
+    id: str
+    label: Lenient[str] = None
+    interest_status_label: Lenient[str] = None
+    interest_status: Lenient[int] = None
+    description: Lenient[str] = None
+    timestamp_created: Timestamp = None
+
+
 class CampaignDailyAnalytics(InstantlyModel):
     """One day of GET /campaigns/analytics/daily."""
 
@@ -315,7 +347,6 @@ BULK_ADD_COUNTERS = (
     "total_sent",
     "leads_uploaded",
     "in_blocklist",
-    "blocklist_used",
     "duplicated_leads",
     "duplicate_email_count",
     "invalid_email_count",
@@ -331,7 +362,8 @@ class BulkAddLeadsResult(InstantlyModel):
     total_sent: Lenient[int] = None
     leads_uploaded: Lenient[int] = None
     in_blocklist: Lenient[int] = None
-    blocklist_used: Lenient[int] = None
+    # The id (a UUID) of the block list Instantly applied, not a count: never summed.
+    blocklist_used: Lenient[str] = None
     duplicated_leads: Lenient[int] = None
     duplicate_email_count: Lenient[int] = None
     invalid_email_count: Lenient[int] = None
@@ -356,8 +388,9 @@ class BulkAddLeadsResult(InstantlyModel):
                 if lead.index is not None:
                     entry["index"] = lead.index + offset
                 created.append(entry)
-            # The latest chunk knows best how much room is left in the plan.
-            for name in ("status", "remaining_in_plan"):
+            # The latest chunk knows best how much room is left in the plan (and which
+            # block list applied).
+            for name in ("status", "remaining_in_plan", "blocklist_used"):
                 if getattr(result, name) is not None:
                     total[name] = getattr(result, name)
         total["created_leads"] = created
@@ -414,7 +447,9 @@ class BlockListEntry(InstantlyModel):
 
 
 class Webhook(InstantlyModel):
-    """A webhook subscription; `status` 1 active, -1 disabled after failed deliveries."""
+    """A webhook subscription. `status` 1 is active; the value of a subscription Instantly
+    disabled after failed deliveries is undocumented (-1 has been assumed, unconfirmed).
+    `event_type` null means custom-label events only (not all events)."""
 
     id: str
     organization: Lenient[str] = None

@@ -25,7 +25,16 @@ from instantly.webhooks.auth import SECRET_HEADER
 logger = logging.getLogger(__name__)
 
 ALL_EVENTS = "all_events"
-DISABLED = -1  # Webhook.status after Instantly gave up on failing deliveries
+# Webhook.status: 1 is active. Instantly's OpenAPI spec gives -1 for "disabled due to delivery
+# failures" but its guides do not: any status other than 1 is taken as not delivering, so
+# resuming never rests on -1 alone. A subscription that says no status is taken as active.
+ACTIVE = 1
+DISABLED = -1  # the documented value, kept for callers and tests
+
+
+def is_delivering(webhook: Webhook) -> bool:
+    """Whether Instantly is delivering to this subscription (its status is 1 or unsaid)."""
+    return webhook.status is None or webhook.status == ACTIVE
 
 
 class SubscriptionNotFound(LookupError):
@@ -64,7 +73,7 @@ def register_webhook(
             logger.info(
                 "registered webhook subscription %s for connection %s", webhook.id, connection.pk
             )
-        elif webhook.status == DISABLED:
+        elif not is_delivering(webhook):
             webhook = api.resume_webhook(webhook.id) or webhook
     _store_subscription(connection, webhook.id, SubscriptionState.ACTIVE)
     return webhook
@@ -94,9 +103,11 @@ def resume_webhook(
 
 
 def _is_current(webhook: Webhook, secret: str) -> bool:
+    """Ours, with the current secret, for every event of every campaign. An `event_type` of
+    null is not "all events": Instantly then delivers custom-label events only."""
     headers = webhook.headers or {}
     sent = next((v for k, v in headers.items() if k.lower() == SECRET_HEADER.lower()), None)
-    return sent == secret and (webhook.event_type in (None, ALL_EVENTS)) and not webhook.campaign
+    return sent == secret and webhook.event_type == ALL_EVENTS and not webhook.campaign
 
 
 def _same_url(a: str | None, b: str) -> bool:
@@ -115,7 +126,7 @@ def check_subscription(
     found = next((w for w in webhooks if w.id == connection.webhook_subscription_id), None)
     if found is None:
         state = SubscriptionState.MISSING
-    elif found.status == DISABLED:
+    elif not is_delivering(found):
         state = SubscriptionState.DISABLED
     else:
         state = SubscriptionState.ACTIVE

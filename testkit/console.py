@@ -23,6 +23,7 @@ from campaigns.models import (
     EmailAccount,
     EmailAccountDailyStat,
     Lead,
+    LeadLabel,
     MailboxStatus,
 )
 from instantly.models import Alert, BlocklistAction, SyncRun, WebhookEvent
@@ -74,6 +75,14 @@ def make_console_rows(tenant_rows, org_a, connection) -> dict:
         )
         CampaignDailyStat.objects.create(organization=org_a, campaign=campaign, date=today, sent=5)
         CampaignStepStat.objects.create(organization=org_a, campaign=campaign, step=1, sent=5)
+        LeadLabel.objects.create(
+            connection_id=connection.pk,
+            organization=connection.organization,
+            instantly_id="019d9c5f-9689-7a80-835a-ba07d3878ce7",
+            label="Hot Lead",
+            meaning="positive",
+            interest_value=17,
+        )
         alert = Alert.objects.create(
             kind=Alert.Kind.ACCOUNT_ERROR,
             title="Mailbox sender@agency.example is failing",

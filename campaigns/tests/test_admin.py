@@ -257,3 +257,19 @@ def test_changelist_queries_do_not_grow_with_rows(client, olga, org_a, shared_co
     # Session, user, memberships, staff check and the tenant scope are ~8 of these; the page
     # itself adds permissions, filter choices, the count and one query for the rows.
     assert many <= 16, f"{url}: {many} queries"
+
+
+def test_campaign_change_page_shows_not_sending_status_and_interest_totals(
+    client, olga, tenant_rows
+):
+    campaign = tenant_rows["shared"]["campaign"]
+    with staff_scope():
+        Campaign.objects.unscoped().filter(pk=campaign.pk).update(
+            not_sending_status="accounts_at_limit", analytics_overview={"total_closed": 2}
+        )
+    client.force_login(olga)
+    html = client.get(campaign_change_url(campaign)).content.decode()
+    assert "Every sending mailbox reached its daily limit" in html
+    assert "Recorded by webhooks" in html and "Closed (won)" in html
+    listing = client.get(CAMPAIGNS).content.decode()
+    assert "Not sending: Every sending mailbox reached its daily limit" in listing

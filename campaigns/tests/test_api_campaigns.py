@@ -7,8 +7,9 @@ import datetime as dt
 
 import pytest
 
+from accounts.tenancy import staff_scope
 from campaigns import stats
-from campaigns.models import CampaignDailyStat
+from campaigns.models import Campaign, CampaignDailyStat
 from testkit import (
     DAY,
     PERSONAS,
@@ -336,3 +337,14 @@ def test_assign_needs_a_real_organization(request, data):
     )
     assert response.status_code == 400
     assert "organization" in response.json()["error"]["details"]
+
+
+def test_campaign_detail_carries_not_sending_status_and_instantly_overview(request, data):
+    campaign = data.campaigns["a"][0]
+    with staff_scope():
+        Campaign.objects.unscoped().filter(pk=campaign.pk).update(
+            not_sending_status="outside_schedule", analytics_overview={"total_interested": 4}
+        )
+    body = persona_client(request, "alice").get(f"/api/v1/campaigns/{campaign.pk}/").json()
+    assert body["not_sending_status"] == "outside_schedule"
+    assert body["analytics_overview"] == {"total_interested": 4}

@@ -31,6 +31,7 @@ from campaigns.models import (
     LeadStatus,
     MailboxCampaignDailyStat,
     MailboxStatus,
+    NotSendingStatus,
 )
 from testkit import build_org_dataset, count_queries, make_shared_connection
 
@@ -581,3 +582,29 @@ def test_untracked_opens_and_clicks_say_so_instead_of_zero(client, alice, data_a
     values = {card.key: card.value for card in cards}
     assert values["open_rate"] == values["click_rate"] == "Not tracked"
     assert values["reply_rate"].endswith("%")
+
+
+def test_campaign_detail_shows_not_sending_status_and_instantly_interest_totals(
+    client, alice, data_a
+):
+    campaign = data_a.campaigns[0]
+    with staff_scope():
+        Campaign.objects.unscoped().filter(pk=campaign.pk).update(
+            not_sending_status=NotSendingStatus.DAILY_LIMIT,
+            analytics_overview={"total_interested": 7, "total_meeting_booked": 3},
+        )
+    login(client, alice)
+    response = client.get(reverse("portal:campaign", args=[campaign.pk]))
+    page = body(response)
+    assert "Not sending" in page and "Reached its daily sending limit" in page
+    totals = {t.label: t for t in response.context["interest_totals"]}
+    assert (totals["Interested"].instantly, totals["Meetings booked"].instantly) == (7, 3)
+    assert totals["Closed (won)"].instantly is None  # not in the overview: "not synced yet"
+    with staff_scope():
+        recorded = sum(
+            CampaignDailyStat.objects.unscoped()
+            .filter(campaign=campaign)
+            .values_list("interested", flat=True)
+        )
+    assert totals["Interested"].recorded == recorded
+    assert "Interest totals" in page and "not synced yet" in page

@@ -35,7 +35,14 @@ def no_organization(request):
 
 
 # Provider JSON kept on synced rows: never shown in lists, costly to fetch and decode per row.
-HEAVY_CAMPAIGN_FIELDS = ("raw", "sequences", "schedule", "analytics", "sender_emails")
+HEAVY_CAMPAIGN_FIELDS = (
+    "raw",
+    "sequences",
+    "schedule",
+    "analytics",
+    "analytics_overview",
+    "sender_emails",
+)
 
 
 def without_raw(*relations: str) -> list[str]:

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from campaigns import stats
+from campaigns.interest_totals import interest_totals
 from campaigns.models import (
     Campaign,
     CampaignDailyStat,
@@ -124,7 +125,7 @@ def _step_rows(request, campaign: Campaign, period: Period) -> tuple[list[dict],
     analytics have no dates, so they are all time whatever the page's period; counted messages
     follow it.
     """
-    source = "From Instantly's step analytics, which have no dates"
+    source = "From Instantly's step analytics, over the campaign's whole life"
     covers = "all time"
     rows = list(
         CampaignStepStat.objects.filter(organization=request.organization, campaign=campaign)
@@ -251,5 +252,6 @@ def campaign_detail(request, pk):
             "lead_status": _breakdown(leads, "status", LeadStatus.choices),
             "lead_interest": _breakdown(leads, "interest_status", InterestStatus.choices),
             "senders": [s.email_account for s in senders],
+            "interest_totals": interest_totals(campaign),
         },
     )

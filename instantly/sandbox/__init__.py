@@ -16,6 +16,7 @@ from instantly.sandbox.server import (
 from instantly.sandbox.webhooks import (
     ALL_EVENT_TYPES,
     CUSTOM_LABEL,
+    CUSTOM_LABEL_NAMES,
     LEGACY_ALIASES,
     SUBSCRIPTION_EVENT_TYPES,
     WEBHOOK_AUTH_HEADER,
@@ -26,6 +27,7 @@ from instantly.sandbox.webhooks import (
 __all__ = [
     "ALL_EVENT_TYPES",
     "CUSTOM_LABEL",
+    "CUSTOM_LABEL_NAMES",
     "DEFAULT_API_KEY",
     "DEFAULT_V1_API_KEY",
     "LEGACY_ALIASES",

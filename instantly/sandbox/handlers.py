@@ -7,6 +7,7 @@ returns plain data. `ROUTES` at the end says which path each one answers.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from instantly.sandbox.data import NotFound, SandboxWorkspace
@@ -57,7 +58,9 @@ def campaign_analytics(workspace: SandboxWorkspace, request: Request) -> Any:
 
 def campaign_daily_analytics(workspace: SandboxWorkspace, request: Request) -> Any:
     campaign_id = request.one("campaign_id") or request.one("id")
-    start, end = date_range(request)
+    # Like the mailbox figures: the last 30 days without a start_date (unconfirmed for this
+    # endpoint, documented for /accounts/analytics/daily), so a sync must ask for history.
+    start, end = _default_window(workspace, *date_range(request))
     if campaign_id is not None:
         uuid_param(campaign_id, "querystring/campaign_id")
     try:
@@ -71,10 +74,36 @@ def campaign_step_analytics(workspace: SandboxWorkspace, request: Request) -> An
     start, end = date_range(request)
     if campaign_id is not None:
         uuid_param(campaign_id, "querystring/campaign_id")
+    # Opportunities per step only when asked for (documented).
+    opportunities = (request.one("include_opportunities_count") or "").lower() == "true"
     try:
-        return workspace.campaign_step_analytics(campaign_id, start, end)
+        return workspace.campaign_step_analytics(campaign_id, start, end, opportunities)
     except NotFound:
         return []
+
+
+def campaign_analytics_overview(workspace: SandboxWorkspace, request: Request) -> Any:
+    """One campaign's overview (the sandbox answers only for one `id`; Instantly also sums
+    several or all campaigns)."""
+    campaign_id = request.one("id")
+    if campaign_id is None:
+        raise ValueError("querystring must have required property 'id' (sandbox)")
+    start, end = date_range(request)
+    return workspace.campaign_analytics_overview(
+        uuid_param(campaign_id, "querystring/id"), start, end
+    )
+
+
+# GET /accounts/analytics/daily: "Defaults to a 30-day window ending at end_date. The maximum
+# range is 31 days." (Instantly's API reference).
+DEFAULT_WINDOW_DAYS = 30
+MAX_ACCOUNT_WINDOW_DAYS = 31
+
+
+def _default_window(workspace: SandboxWorkspace, start: Any, end: Any) -> tuple[Any, Any]:
+    """(start, end) with Instantly's defaults: end today, start 30 days before end."""
+    end = end or workspace.now.date()
+    return start or end - timedelta(days=DEFAULT_WINDOW_DAYS - 1), end
 
 
 # --- sending mailboxes ------------------------------------------------------------------------
@@ -97,7 +126,9 @@ def get_account(workspace: SandboxWorkspace, request: Request, email: str) -> An
 
 
 def account_daily_analytics(workspace: SandboxWorkspace, request: Request) -> Any:
-    start, end = date_range(request)
+    start, end = _default_window(workspace, *date_range(request))
+    if (end - start).days + 1 > MAX_ACCOUNT_WINDOW_DAYS:
+        raise ValueError(f"the date range must not exceed {MAX_ACCOUNT_WINDOW_DAYS} days")
     return workspace.account_daily_analytics(request.many("emails"), start, end)
 
 
@@ -170,6 +201,10 @@ def update_interest_status(workspace: SandboxWorkspace, request: Request) -> Any
     return workspace.update_interest(
         body["lead_email"], None if value is None else int(value), campaign_id
     )
+
+
+def list_lead_labels(workspace: SandboxWorkspace, request: Request) -> Any:
+    return page(workspace.lead_labels(), "id", request.one("limit"), request.one("starting_after"))
 
 
 def delete_lead(workspace: SandboxWorkspace, request: Request, id: str) -> Any:
@@ -307,6 +342,8 @@ ROUTES = (
     ("GET", "/api/v2/campaigns/analytics", campaign_analytics),
     ("GET", "/api/v2/campaigns/analytics/daily", campaign_daily_analytics),
     ("GET", "/api/v2/campaigns/analytics/steps", campaign_step_analytics),
+    ("GET", "/api/v2/campaigns/analytics/overview", campaign_analytics_overview),
+    ("GET", "/api/v2/lead-labels", list_lead_labels),
     ("GET", "/api/v2/campaigns/{id}", get_campaign),
     ("GET", "/api/v2/accounts", list_accounts),
     ("GET", "/api/v2/accounts/analytics/daily", account_daily_analytics),

@@ -1,11 +1,16 @@
 """Webhook traffic the way Instantly sends it, drawn from a sandbox workspace.
 
 Instantly POSTs one flat JSON object per event and signs nothing; the receiver must authenticate
-a custom header, accept every delivered spelling (alternate spellings, legacy aliases, custom
-lead labels) and cope with duplicates and events out of order. `generate_deliveries` produces
-exactly that traffic from the workspace's lead stories (sent before opened before replied), so
-the ids in it (campaigns, email ids to reply to) also exist in the sandbox API;
-`post_deliveries` fires it at a URL at a chosen rate.
+a custom header, accept every delivered spelling (alternate spellings, custom lead labels by
+their name) and cope with duplicates and events out of order. Only documented event types and
+payload shapes are sent: no `campaign_started`/`campaign_paused` (campaign state comes from the
+sync), `unibox_url` on replies only and in both of its real forms (`thread_search=thread:<id>`
+and the older `thread_search=<lead email>`), `is_first` sometimes absent, the lead's custom
+variables merged in flat. Where Instantly's documentation is silent (which fields
+`account_error`, `campaign_completed` and `email_bounced` carry), the shapes are unconfirmed.
+`generate_deliveries` produces exactly that traffic from the workspace's lead stories (sent
+before opened before replied), so the ids in it (campaigns, email ids to reply to) also exist in
+the sandbox API; `post_deliveries` fires it at a URL at a chosen rate.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from typing import Any
 import requests
 
 from instantly.sandbox.data import HISTORY_DAYS, Activity, SandboxWorkspace
+from instantly.sandbox.data.leads import CUSTOM_LABELS
 
 # What a subscription can ask for (Instantly's documented values).
 SUBSCRIPTION_EVENT_TYPES = (
@@ -46,7 +52,7 @@ SUBSCRIPTION_EVENT_TYPES = (
 )
 # Spellings seen in real deliveries that differ from the subscription value.
 ALTERNATE_SPELLINGS = ("link_clicked", "auto_reply_received")
-# Older internal names a receiver must still accept.
+# Older internal names a receiver must still accept; never sent (no Instantly event has them).
 LEGACY_ALIASES = (
     "email_clicked",
     "email_unsubscribed",
@@ -57,14 +63,18 @@ LEGACY_ALIASES = (
     "campaign_paused",
     "account_suspended",
 )
-# A custom lead label arrives with the label text as its event_type.
-CUSTOM_LABEL = "Hot Prospect"
-ALL_EVENT_TYPES = (*SUBSCRIPTION_EVENT_TYPES, *ALTERNATE_SPELLINGS, *LEGACY_ALIASES, CUSTOM_LABEL)
+# A custom lead label arrives with the label's name as its event_type, however it is spelled.
+CUSTOM_LABEL = CUSTOM_LABELS[0]["label"]  # "Hot Prospect"
+CUSTOM_LABEL_NAMES = tuple(label["label"] for label in CUSTOM_LABELS)
+# Every event_type the sandbox sends.
+ALL_EVENT_TYPES = (*SUBSCRIPTION_EVENT_TYPES, *ALTERNATE_SPELLINGS, *CUSTOM_LABEL_NAMES)
 
 WEBHOOK_AUTH_HEADER = "X-Salesbrain-Webhook-Secret"
 
-# lt_interest_status -> event; "lost" (-3) has no event of its own.
+# lt_interest_status -> event; "lost" (-3) has no event of its own; a custom label's value
+# sends the label's name.
 INTEREST_EVENTS = {
+    **{label["interest_status"]: label["label"] for label in CUSTOM_LABELS},
     1: "lead_interested",
     2: "lead_meeting_booked",
     3: "lead_meeting_completed",
@@ -75,13 +85,12 @@ INTEREST_EVENTS = {
     -4: "lead_no_show",
 }
 # (spellings, weights once each spelling has been used at least once).
-CLICK_SPELLINGS = (("email_link_clicked", "link_clicked", "email_clicked"), (6, 3, 1))
-UNSUBSCRIBE_SPELLINGS = (
-    ("lead_unsubscribed", "email_unsubscribed", "email_spam_report"),
-    (8, 1, 1),
-)
+CLICK_SPELLINGS = (("email_link_clicked", "link_clicked"), (6, 3))
 CAMPAIGNS_PER_CHUNK = 5
+# The Unibox link of a reply, in its two real forms (the older one names the lead, no thread).
 UNIBOX_URL = "https://app.instantly.ai/app/unibox?thread_search=thread:{thread_id}"
+UNIBOX_URL_BY_EMAIL = "https://app.instantly.ai/app/unibox?thread_search={email}"
+UNIBOX_BY_EMAIL_SHARE = 0.3
 
 
 def generate_deliveries(
@@ -229,19 +238,16 @@ class _Builder:
         times = [a.at for _, _, activity in stories for a in activity]
         if not times:
             return
-        started, last = min(times) - timedelta(hours=1), max(times)
-        self._emit(started, self._base("campaign_started", started, campaign))
+        last = max(times)
         for lead, thread_id, activity in stories:
             self._add_lead(campaign, lead, thread_id, activity)
-        final = {2: "campaign_paused", 3: "campaign_completed"}.get(campaign["status"])
-        if final:
+        if campaign["status"] == 3:  # Instantly has no started or paused event
             at = last + timedelta(hours=1)
-            self._emit(at, self._base(final, at, campaign))
+            self._emit(at, self._base("campaign_completed", at, campaign))
 
     def add_account_event(self, campaign: dict[str, Any], account: dict[str, Any]) -> None:
         at = max(at for at, _, _ in self.events) - timedelta(minutes=self.rng.uniform(5, 600))
-        suspended = account["warmup_status"] == -3
-        delivery = self._base("account_suspended" if suspended else "account_error", at, campaign)
+        delivery = self._base("account_error", at, campaign)  # its fields are unconfirmed
         delivery["email_account"] = account["email"]
         message = (account.get("status_message") or {}).get("e_message")
         delivery["error_message"] = message or "Account suspended by the email provider"
@@ -277,28 +283,21 @@ class _Builder:
             if event_type == "reply_received" and lead.get("lt_interest_status") is None:
                 at = a.at + timedelta(seconds=self.rng.uniform(60, 600))
                 self._emit(at, self._lead_delivery("lead_neutral", a, context, at))
-            if event_type == "lead_interested" and (
-                self.speller.first_time(CUSTOM_LABEL) or self.rng.random() < 0.3
-            ):
-                at = a.at + timedelta(seconds=self.rng.uniform(60, 300))
-                self._emit(at, self._lead_delivery(CUSTOM_LABEL, a, context, at))
 
     def _event_type(self, a: Activity, lead: dict[str, Any]) -> str | None:
         if a.kind == "clicked":
             return self.speller.pick(CLICK_SPELLINGS)
-        if a.kind == "unsubscribed":
-            return self.speller.pick(UNSUBSCRIBE_SPELLINGS)
         if a.kind == "interest":
             return INTEREST_EVENTS.get(a.value)
+        # A lead finishing its sequence or being skipped has no Instantly event.
         return {
             "sent": "email_sent",
             "opened": "email_opened",
             "replied": "reply_received",
             "auto_replied": "auto_reply_received",
             "bounced": "email_bounced",
-            "completed": "lead_completed",
-            "skipped": "lead_error",
-        }[a.kind]
+            "unsubscribed": "lead_unsubscribed",
+        }.get(a.kind)
 
     def _lead_delivery(
         self,
@@ -317,7 +316,6 @@ class _Builder:
             email_account=a.eaccount,
             step=str(a.step) if as_text else a.step,
             variant=str(a.variant) if as_text else a.variant,
-            unibox_url=UNIBOX_URL.format(thread_id=thread_id),
         )
         if a.kind == "sent" and event_type == "email_sent":
             row = self.workspace.email(a.email_id)
@@ -335,12 +333,18 @@ class _Builder:
         ):
             row = self.workspace.email(a.email_id)
             text = row["body"]["text"]
+            by_email = self.rng.random() < UNIBOX_BY_EMAIL_SHARE
             delivery.update(
                 email_id=self._id(a.email_id),
                 reply_subject=row["subject"],
                 reply_text=text,
                 reply_html=row["body"]["html"],
                 reply_text_snippet=text[:100],
+                unibox_url=(
+                    UNIBOX_URL_BY_EMAIL.format(email=email)
+                    if by_email
+                    else UNIBOX_URL.format(thread_id=thread_id)
+                ),
             )
             if self.rng.random() < 0.7:
                 delivery["is_first"] = True

@@ -20,6 +20,12 @@ from salesbrain.bulk import chunks
 ANALYTICS_IDS_PER_CALL = 100
 # Daily figures are re-read from this long before the last successful sync (see figures_since).
 DAILY_FIGURES_OVERLAP = dt.timedelta(days=2)
+# GET /accounts/analytics/daily answers at most 31 days per call ("The maximum range is 31
+# days"; without start_date it answers the last 30): history is asked for window by window.
+ACCOUNT_ANALYTICS_WINDOW = dt.timedelta(days=31)
+# The first day asked for when nothing better is known (a mailbox or campaign without its
+# creation time): before Instantly's API v2 existed nothing can have been sent through it.
+HISTORY_FLOOR = dt.date(2020, 1, 1)
 
 
 @dataclasses.dataclass
@@ -29,6 +35,7 @@ class CampaignFigures:
     instantly_id: str
     daily: list[schemas.CampaignDailyAnalytics]
     steps: list[schemas.CampaignStepAnalytics]
+    overview: schemas.CampaignAnalyticsOverview | None = None
 
 
 def list_accounts(client: InstantlyClient) -> list[schemas.EmailAccount]:
@@ -60,14 +67,57 @@ def fetch_campaign_totals(
 
 
 def fetch_campaign_figures(
-    client: InstantlyClient, instantly_id: str, since: dt.date | None = None
+    client: InstantlyClient,
+    instantly_id: str,
+    since: dt.date | None = None,
+    created: dt.date | None = None,
 ) -> CampaignFigures:
-    """One campaign's daily rows (from `since`, else all) and per-step rows (two requests)."""
+    """One campaign's daily rows (from `since`, else its whole history), per-step rows and
+    overview totals (three requests).
+
+    Every call names its start: Instantly answers the last 30 days of mailbox figures when no
+    `start_date` is sent, and its campaign endpoints' default is undocumented, so history is
+    asked for from the campaign's creation (`created`). Steps and the overview are totals over
+    the campaign's whole life, so they always start there."""
+    beginning = created or HISTORY_FLOOR
     return CampaignFigures(
         instantly_id=instantly_id,
-        daily=client.get_campaign_daily_analytics(instantly_id, start_date=since),
-        steps=client.get_campaign_step_analytics(instantly_id),
+        daily=client.get_campaign_daily_analytics(instantly_id, start_date=since or beginning),
+        steps=client.get_campaign_step_analytics(instantly_id, start_date=beginning),
+        overview=client.get_campaign_analytics_overview(instantly_id, start_date=beginning),
     )
+
+
+def account_windows(start: dt.date, today: dt.date) -> list[tuple[dt.date, dt.date]]:
+    """(start_date, end_date) pairs covering `start`..`today`, each within the mailbox daily
+    endpoint's 31-day limit, oldest first."""
+    windows = []
+    while start <= today:
+        end = min(start + ACCOUNT_ANALYTICS_WINDOW - dt.timedelta(days=1), today)
+        windows.append((start, end))
+        start = end + dt.timedelta(days=1)
+    return windows
+
+
+def account_history_start(
+    accounts: Sequence[schemas.EmailAccount], since: dt.date | None
+) -> dt.date:
+    """First day of mailbox figures to ask for: `since` on an incremental sync, else the day
+    the oldest of these mailboxes was added to Instantly (none can have sent before)."""
+    if since is not None:
+        return since
+    created = [a.timestamp_created.date() for a in accounts if a.timestamp_created is not None]
+    return max(min(created), HISTORY_FLOOR) if created else HISTORY_FLOOR
+
+
+def created_day(campaign: schemas.Campaign) -> dt.date | None:
+    """The UTC day a campaign was created in Instantly, if it says."""
+    created = campaign.timestamp_created
+    if created is None:
+        return None
+    if created.tzinfo is not None:
+        created = created.astimezone(dt.UTC)
+    return created.date()
 
 
 def figures_to_fetch(

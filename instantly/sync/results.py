@@ -33,6 +33,8 @@ class SyncResult:
     campaign_daily: Counts = dataclasses.field(default_factory=Counts)
     campaign_steps: Counts = dataclasses.field(default_factory=Counts)
     account_daily: Counts = dataclasses.field(default_factory=Counts)
+    # The workspace's custom lead labels (GET /lead-labels).
+    lead_labels: Counts = dataclasses.field(default_factory=Counts)
     # Campaigns whose daily and step figures were fetched (the others' totals had not moved).
     figures_fetched: int = 0
     requests: int = 0
@@ -46,6 +48,7 @@ class SyncResult:
         "campaign_daily",
         "campaign_steps",
         "account_daily",
+        "lead_labels",
     )
 
     @property
@@ -81,6 +84,7 @@ class SyncResult:
             "campaign_daily": "campaign daily rows",
             "campaign_steps": "campaign step rows",
             "account_daily": "mailbox daily rows",
+            "lead_labels": "custom lead labels",
         }
         for kind, label in labels.items():
             lines.append(f"  {label:<20} {getattr(self, kind)}")

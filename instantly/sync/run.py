@@ -33,6 +33,9 @@ from salesbrain.logs import log_context
 from .fetch import (
     ANALYTICS_IDS_PER_CALL,
     CampaignFigures,
+    account_history_start,
+    account_windows,
+    created_day,
     dedupe,
     fetch_campaign_figures,
     fetch_campaign_totals,
@@ -176,21 +179,35 @@ def _sync(
         campaigns, totals, figure_jobs = [], {}, {}
         for page in chunks(client.iter_campaigns(), ANALYTICS_IDS_PER_CALL):
             campaigns.extend(page)
+            created = {c.id: created_day(c) for c in page}
             page_totals = fetch_campaign_totals(client, [c.id for c in page])
             totals.update(page_totals)
             for iid in figures_to_fetch(stored, page_totals, full=full):
                 if iid not in figure_jobs:  # a page boundary may repeat a campaign
-                    figure_jobs[iid] = _submit(pool, fetch_campaign_figures, client, iid, since)
+                    figure_jobs[iid] = _submit(
+                        pool, fetch_campaign_figures, client, iid, since, created.get(iid)
+                    )
         campaigns = dedupe(campaigns, key=lambda campaign: campaign.id)
         wanted = len(figure_jobs)
         say(f"analytics: totals for {len(totals)} campaign(s), figures to fetch for {wanted}")
         accounts = listing.result()
         del listing  # the future would keep the list alive
+        # Mailbox figures: at most 31 days per call, so history comes window by window.
+        today = timezone.now().date()
         mailbox_jobs = [
-            _submit(mailbox_thread, client.get_account_daily_analytics, chunk, start_date=since)
-            for chunk in chunks([a.email for a in accounts], ACCOUNT_ANALYTICS_MAX_EMAILS)
+            _submit(
+                mailbox_thread,
+                client.get_account_daily_analytics,
+                [a.email for a in chunk],
+                start_date=start,
+                end_date=end,
+            )
+            for chunk in chunks(accounts, ACCOUNT_ANALYTICS_MAX_EMAILS)
+            for start, end in account_windows(account_history_start(chunk, since), today)
         ]
 
+        result.lead_labels = writer.save_lead_labels(list(client.iter_lead_labels()))
+        say(f"custom lead labels: {result.lead_labels}")
         result.accounts = writer.save_accounts(accounts)
         say(f"mailboxes: {len(accounts)} listed: {result.accounts}")
         result.campaigns, result.senders = writer.save_campaigns(campaigns)

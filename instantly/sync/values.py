@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from django.utils import timezone
@@ -16,9 +17,13 @@ from campaigns.models import CampaignStatus
 from instantly import codes, schemas
 from salesbrain.parsing import as_int
 
-# Instantly numbers steps and variants from 0 in GET /campaigns/analytics/steps, from 1 in
-# webhooks; CampaignStepStat stores them 1-based like everything else.
-STEP_ANALYTICS_BASE = 0
+# GET /campaigns/analytics/steps: `variant` is documented as "starting from 0" (0 = A); `step`
+# only as "the step number", with the example "1", the same number webhooks send (documented
+# as starting at 1). So a row's step is stored as it comes and its variant plus one: step 1,
+# variant 1 of a step row and of a webhook is the first email's variant A. Public code that
+# reads the endpoint cannot tell either and checks for a step "0"; so does `step_key`, so a
+# campaign whose rows do start at 0 still lines up. CampaignStepStat is 1-based throughout.
+STEP_ANALYTICS_VARIANT_BASE = 0
 
 # Our column <- Instantly's field, for each kind of figures row.
 CAMPAIGN_DAILY_FIELDS = {
@@ -44,6 +49,18 @@ CAMPAIGN_STEP_FIELDS = {
     "opportunities": "opportunities",
 }
 ACCOUNT_DAILY_FIELDS = {"sent": "sent", "bounced": "bounced", "replied": "replies"}
+
+
+def lead_label_values(label: schemas.LeadLabel) -> dict[str, Any]:
+    """A custom lead label's columns."""
+    return {
+        "label": (label.label or "").strip()[:120],
+        "meaning": codes.label_meaning(label.interest_status_label),
+        "interest_value": label.interest_status,
+        "description": label.description or "",
+        "raw": label.raw,
+        "vanished_at": None,
+    }
 
 
 def account_values(
@@ -101,6 +118,7 @@ def campaign_values(
         "schedule": _json_dict(raw.get("campaign_schedule")),
         "sequences": _json_list(raw.get("sequences")),
         "sender_emails": [e for e in (campaign.email_list or []) if isinstance(e, str)],
+        "not_sending_status": codes.not_sending_status(raw.get("not_sending_status")),
         "raw": raw,
         "is_placeholder": False,
         "upstream_created_at": _aware(campaign.timestamp_created),
@@ -122,14 +140,25 @@ def figures(row: schemas.InstantlyModel, mapping: dict[str, str]) -> dict[str, i
     return values
 
 
-def step_key(row: schemas.CampaignStepAnalytics) -> tuple[int, int] | None:
-    """1-based (step, variant) of a step analytics row; None for a row without a step."""
+def steps_start_at_zero(rows: Iterable[schemas.CampaignStepAnalytics]) -> bool:
+    """Whether one campaign's step rows number steps from 0 (a row has step "0"); they are
+    expected from 1, like webhooks."""
+    return any(as_int(row.raw.get("step")) == 0 for row in rows)
+
+
+def step_key(
+    row: schemas.CampaignStepAnalytics, *, zero_based_steps: bool = False
+) -> tuple[int, int] | None:
+    """1-based (step, variant), as webhooks number them, of a step analytics row; None for a
+    row without a step (leads outside any sequence). A missing variant is the first (A)."""
     step = as_int(row.raw.get("step"))
     variant = as_int(row.raw.get("variant"))
     if step is None:
         return None
-    offset = 1 - STEP_ANALYTICS_BASE
-    step, variant = step + offset, (STEP_ANALYTICS_BASE if variant is None else variant) + offset
+    step += 1 if zero_based_steps else 0
+    variant = (STEP_ANALYTICS_VARIANT_BASE if variant is None else variant) + (
+        1 - STEP_ANALYTICS_VARIANT_BASE
+    )
     if step < 1 or variant < 1:
         return None
     return step, variant

@@ -28,6 +28,7 @@ from campaigns.models import (
     CampaignStepStat,
     EmailAccount,
     EmailAccountDailyStat,
+    LeadLabel,
 )
 from instantly import schemas
 from instantly.models import ProviderConnection
@@ -43,7 +44,9 @@ from .values import (
     account_values,
     campaign_values,
     figures,
+    lead_label_values,
     step_key,
+    steps_start_at_zero,
 )
 
 # Campaigns whose figures are written per transaction.
@@ -276,8 +279,9 @@ class WorkspaceWriter:
                 if day.date is not None:
                     values = figures(day, CAMPAIGN_DAILY_FIELDS)
                     daily_wanted[(campaign.pk, day.date)] = {**owner, "date": day.date, **values}
+            zero_based = steps_start_at_zero(fetched.steps)
             for step in fetched.steps:
-                key = step_key(step)
+                key = step_key(step, zero_based_steps=zero_based)
                 if key is not None:
                     values = figures(step, CAMPAIGN_STEP_FIELDS)
                     step_wanted[(campaign.pk, *key)] = {
@@ -306,6 +310,13 @@ class WorkspaceWriter:
                     campaign.analytics = new
                     moved.append(campaign)
             self._write_analytics(moved)
+            self._write_overviews(
+                {
+                    self.campaigns[f.instantly_id].pk: f.overview.raw
+                    for f in batch
+                    if f.instantly_id in self.campaigns and f.overview is not None
+                }
+            )
 
     def save_account_daily(self, rows: Sequence[schemas.AccountDailyAnalytics]) -> Counts:
         """Write mailbox daily rows (one GET /accounts/analytics/daily answer)."""
@@ -352,6 +363,42 @@ class WorkspaceWriter:
         """Figures rows of the batch's campaigns, compared with every stored row of theirs."""
         stored = model.objects.unscoped().filter(campaign_id__in=campaign_pks)
         return bulk.upsert(model, bulk.rows_by(stored, key_fields), wanted)
+
+    def _write_overviews(self, overviews: Mapping[Any, dict[str, Any]]) -> None:
+        """Store each campaign's GET /campaigns/analytics/overview answer as it came."""
+        if overviews:
+            bulk.update_rows(
+                Campaign,
+                [{"id": pk, "analytics_overview": raw} for pk, raw in overviews.items()],
+                ("analytics_overview",),
+            )
+
+    # --- custom lead labels ----------------------------------------------------------------
+
+    def save_lead_labels(self, labels: Sequence[schemas.LeadLabel]) -> Counts:
+        """Upsert the workspace's custom lead labels with their meaning; a label no longer
+        listed is marked vanished (a lead may still carry it)."""
+        with writing():
+            stored = {
+                row["instantly_id"]: row
+                for row in LeadLabel.objects.unscoped()
+                .filter(connection_id=self.connection.pk)
+                .values()
+            }
+            wanted = {}
+            for label in labels:
+                values = lead_label_values(label)
+                if label.id not in stored:
+                    values = {
+                        "connection_id": self.connection.pk,
+                        "organization_id": self.connection.organization_id,
+                        "instantly_id": label.id,
+                        **values,
+                    }
+                wanted[label.id] = values
+            counts = bulk.upsert(LeadLabel, stored, wanted, touch={"updated_at": self.now})
+            counts.vanished = self._mark_vanished(LeadLabel, stored, wanted)
+        return counts
 
     def _write_analytics(self, campaigns: Sequence[Campaign]) -> None:
         bulk.update_rows(

@@ -13,7 +13,7 @@ import responses
 from django.conf import settings
 
 from accounts.tenancy import staff_scope
-from campaigns.models import Activity, InterestStatus, Lead
+from campaigns.models import Activity, InterestStatus, Lead, LeadLabel
 from instantly.sandbox.data import SandboxWorkspace
 from instantly.sandbox.server import DEFAULT_API_KEY, SandboxApp, SandboxServer
 from instantly.webhooks import queue
@@ -170,3 +170,25 @@ def test_staff_get_the_same_validation_and_refusal_answers(request, data, instan
     assert refused.status_code == 502
     assert refused.json()["error"]["message"].startswith("Authorisation")
     assert fresh(lead).interest_status == ""
+
+
+def test_a_synced_custom_label_is_pushed_with_its_interest_value(request, data, instantly):
+    """GET /lead-labels gives each label's `interest_status`: the value to push for it."""
+    instantly.add(responses.POST, INTEREST_URL, json={"message": "job submitted"}, status=202)
+    lead = data.leads["a"][4]
+    with staff_scope():
+        campaign = Lead.objects.unscoped().select_related("campaign").get(pk=lead.pk).campaign
+        LeadLabel.objects.unscoped().create(
+            connection_id=campaign.connection_id,
+            organization_id=campaign.organization_id,
+            instantly_id="019d9c5f-9689-7a80-835a-ba07d3878ce7",
+            label="Hot Lead",
+            meaning="positive",
+            interest_value=17,
+        )
+    response = persona_client(request, "alice").post(
+        f"/api/v1/leads/{lead.pk}/interest/", {"interest_status": "label:Hot Lead"}
+    )
+    assert response.status_code == 200, response.content
+    assert json.loads(instantly.calls[0].request.body)["interest_value"] == 17
+    assert (fresh(lead).interest_status, fresh(lead).interest_label) == ("custom", "Hot Lead")

@@ -730,7 +730,12 @@ def test_get_campaign_step_analytics(http, client):
     assert isinstance(rows[0], CampaignStepAnalytics)
     assert (rows[0].step, rows[0].variant, rows[0].sent) == (1, 0, 30)
     assert rows[1].step is None
-    assert query_of(http.calls[0]) == {"campaign_id": ["c-1"], "end_date": ["2025-03-31"]}
+    # Opportunities per step come only when asked for: always asked.
+    assert query_of(http.calls[0]) == {
+        "campaign_id": ["c-1"],
+        "end_date": ["2025-03-31"],
+        "include_opportunities_count": ["true"],
+    }
 
 
 # --- sending mailboxes ---------------------------------------------------------------------
@@ -819,6 +824,8 @@ def _bulk_answer(request):
         "leads_uploaded": len(leads) - 1,
         "duplicated_leads": 1,
         "in_blocklist": 0,
+        # The id of the block list applied (a UUID in the API reference), not a count.
+        "blocklist_used": "019d9c5f-0000-7000-8000-00000000b10c",
         "invalid_email_count": 0,
         "skipped_count": 0,
         "remaining_in_plan": 10_000,
@@ -846,6 +853,7 @@ def test_bulk_add_of_2500_leads_makes_three_calls_and_sums_them(http, client):
     assert result.leads_uploaded == 2497
     assert result.duplicated_leads == 3
     assert result.remaining_in_plan == 10_000
+    assert result.blocklist_used == "019d9c5f-0000-7000-8000-00000000b10c"  # kept, not summed
     assert len(result.created_leads) == 2497
     # indexes point into the caller's list, not into each chunk
     for created in result.created_leads:

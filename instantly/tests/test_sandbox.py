@@ -22,6 +22,7 @@ from instantly.management.commands.instantly_sandbox import Command
 from instantly.sandbox import (
     ALL_EVENT_TYPES,
     CUSTOM_LABEL,
+    CUSTOM_LABEL_NAMES,
     LEGACY_ALIASES,
     SUBSCRIPTION_EVENT_TYPES,
     WEBHOOK_AUTH_HEADER,
@@ -401,7 +402,14 @@ def test_analytics_endpoints_answer_arrays(app, api):
     daily = api.get(api.url("/campaigns/analytics/daily"), params={"campaign_id": ids[0]}).json()
     assert daily and {"date", "sent", "opened", "replies", "clicks"} <= set(daily[0])
     steps = api.get(api.url("/campaigns/analytics/steps"), params={"campaign_id": ids[0]}).json()
-    assert steps and steps[0]["step"] == "0"
+    # As documented: the step number as webhooks give it ("1"), the variant from 0 (A).
+    assert steps and (steps[0]["step"], steps[0]["variant"]) == ("1", "0")
+    assert "opportunities" not in steps[0]  # only with include_opportunities_count=true
+    with_opportunities = api.get(
+        api.url("/campaigns/analytics/steps"),
+        params={"campaign_id": ids[0], "include_opportunities_count": "true"},
+    ).json()
+    assert {"opportunities", "unique_opportunities"} <= set(with_opportunities[0])
 
     sender = app.workspace.campaigns[0]["email_list"][0]
     accounts = api.get(api.url("/accounts/analytics/daily"), params={"emails": [sender]}).json()
@@ -416,6 +424,63 @@ def test_analytics_date_range_narrows_the_rows(app, api):
     assert [
         row["date"] for row in api.get(api.url("/campaigns/analytics/daily"), params=one_day).json()
     ] == [day]
+
+
+def test_analytics_without_start_date_answer_the_last_30_days_as_documented():
+    """GET /accounts/analytics/daily: "Defaults to a 30-day window ending at end_date. The
+    maximum range is 31 days." The campaign daily endpoint does the same here (unconfirmed)."""
+    app = SandboxApp(SandboxWorkspace(seed=3, campaigns=2, history_days=90))
+    with SandboxServer(app) as server, requests.Session() as api:
+        api.headers["Authorization"] = f"Bearer {KEY}"
+        api.url = lambda path: f"{server.base_url}/api/v2{path}"
+        _check_default_windows(app, api)
+
+
+def _check_default_windows(app, api):
+    campaign = app.workspace.campaigns[0]
+    today = app.workspace.now.date()
+    daily = api.get(
+        api.url("/campaigns/analytics/daily"), params={"campaign_id": campaign["id"]}
+    ).json()
+    assert min(row["date"] for row in daily) >= (today - timedelta(days=29)).isoformat()
+    history = api.get(
+        api.url("/campaigns/analytics/daily"),
+        params={"campaign_id": campaign["id"], "start_date": "2020-01-01"},
+    ).json()
+    assert min(row["date"] for row in history) < (today - timedelta(days=29)).isoformat()
+
+    sender = campaign["email_list"][0]
+    recent = api.get(api.url("/accounts/analytics/daily"), params={"emails": [sender]}).json()
+    assert min(row["date"] for row in recent) >= (today - timedelta(days=29)).isoformat()
+    too_long = api.get(
+        api.url("/accounts/analytics/daily"),
+        params={"emails": [sender], "start_date": (today - timedelta(days=40)).isoformat()},
+    )
+    assert too_long.status_code == 400
+
+
+def test_lead_labels_and_custom_interest_values(app, api):
+    labels = walk(api, "/lead-labels")
+    assert {(label["label"], label["interest_status_label"]) for label in labels} == {
+        ("Hot Prospect", "positive"),
+        ("follow_up", "neutral"),
+    }
+    values = {label["interest_status"] for label in labels}
+    carried = {lead.get("lt_interest_status") for lead in app.workspace.leads()}
+    assert values <= carried  # some leads carry each custom label's value
+
+
+def test_campaign_overview_and_not_sending_status(app, api):
+    campaign = next(
+        c for c in app.workspace.campaigns if app.workspace.campaign_analytics([c["id"]])
+    )
+    overview = api.get(
+        api.url("/campaigns/analytics/overview"), params={"id": campaign["id"]}
+    ).json()
+    assert {"total_interested", "total_meeting_booked", "total_closed"} <= set(overview)
+    assert overview["emails_sent_count"] > 0
+    statuses = {c["not_sending_status"] for c in app.workspace.campaigns}
+    assert None in statuses and statuses - {None} <= {1, 2, 3, 4, 99}
 
 
 # --- webhook subscriptions ---------------------------------------------------------------------
@@ -569,14 +634,31 @@ def test_the_stricter_emails_limit_applies_to_get_emails_only(clock):
 # --- webhook deliveries ------------------------------------------------------------------------
 
 
-def test_deliveries_cover_every_event_type_alias_and_custom_label():
+def test_deliveries_are_only_documented_event_types_and_custom_labels():
+    """Instantly's documented list (subscription values and the delivered alternates) and the
+    workspace's custom labels by name; never the seed's invented names."""
     deliveries = list(generate_deliveries(SandboxWorkspace(), 3000, seed=1))
     seen = {d["event_type"] for d in deliveries}
 
     assert set(SUBSCRIPTION_EVENT_TYPES) <= seen
-    assert set(LEGACY_ALIASES) <= seen
-    assert {"link_clicked", "auto_reply_received", CUSTOM_LABEL} <= seen
+    assert {"link_clicked", "auto_reply_received", *CUSTOM_LABEL_NAMES} <= seen
     assert seen == set(ALL_EVENT_TYPES)
+    assert not seen & set(LEGACY_ALIASES)
+    assert "follow_up" in seen  # a label may look like a machine name
+
+
+def test_reply_deliveries_carry_both_unibox_url_forms_and_other_events_none():
+    workspace = SandboxWorkspace()
+    deliveries = list(generate_deliveries(workspace, 2000, seed=1))
+    replies = [
+        d for d in deliveries if d["event_type"] in ("reply_received", "auto_reply_received")
+    ]
+    forms = {d["unibox_url"].split("thread_search=")[1].startswith("thread:") for d in replies}
+    assert forms == {True, False}
+    for d in replies:
+        search = d["unibox_url"].split("thread_search=")[1]
+        assert search.startswith("thread:") or search == d["lead_email"]
+    assert all("unibox_url" not in d for d in deliveries if d not in replies)
 
 
 def test_deliveries_are_flat_with_the_fields_instantly_always_sends():

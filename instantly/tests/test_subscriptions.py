@@ -105,6 +105,34 @@ def test_registering_resumes_a_disabled_subscription(api, shared_connection):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("status", [-1, -2, 0, 2])
+def test_any_status_but_active_is_resumed_not_only_minus_one(api, shared_connection, status):
+    """The disabled value is -1 in the OpenAPI spec only; any status other than 1 resumes."""
+    secret = shared_connection.webhook_secret
+    api.get(HOOKS, json={"items": [_hook("wh-1", secret, status=status)]})
+    resume = api.post(HOOKS + "/wh-1/resume", json=_hook("wh-1", secret, status=1))
+
+    register_webhook(shared_connection, client=_client(shared_connection))
+
+    assert resume.call_count == 1
+
+
+@pytest.mark.django_db
+def test_a_subscription_with_a_null_event_type_is_not_all_events(api, shared_connection):
+    """event_type null delivers custom-label events only: it is replaced by an all_events one."""
+    secret = shared_connection.webhook_secret
+    api.get(HOOKS, json={"items": [_hook("wh-labels", secret, event_type=None)]})
+    delete = api.delete(HOOKS + "/wh-labels", status=200, json={"id": "wh-labels"})
+    api.post(HOOKS, json=_hook("wh-all", secret))
+
+    webhook = register_webhook(shared_connection, client=_client(shared_connection))
+
+    assert delete.call_count == 1
+    assert json.loads(api.calls[-1].request.body)["event_type"] == "all_events"
+    assert webhook.id == "wh-all"
+
+
+@pytest.mark.django_db
 def test_no_webhook_url_is_a_configuration_error(api, settings, shared_connection):
     settings.INSTANTLY_WEBHOOK_URL = ""
     with pytest.raises(ImproperlyConfigured, match="INSTANTLY_WEBHOOK_URL"):

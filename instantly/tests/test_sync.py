@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import itertools
 import json
 from collections import Counter
 from urllib.parse import parse_qs, urlsplit
@@ -29,15 +30,19 @@ from campaigns.models import (
     Contact,
     EmailAccount,
     EmailAccountDailyStat,
+    LabelMeaning,
     Lead,
+    LeadLabel,
     MailboxStatus,
     MailProvider,
+    NotSendingStatus,
     WarmupStatus,
 )
 from instantly import monitoring
 from instantly.connections import client_for
 from instantly.errors import InstantlyAuthenticationError, InstantlyConnectionError
 from instantly.models import Alert, ProviderConnection, SubscriptionState, SyncRun
+from instantly.sync.fetch import account_windows
 from instantly.sync.run import SyncAlreadyRunning, lock_key, sync_workspace
 from instantly.sync.transfer import export_workspace, import_workspace
 from instantly.sync.values import mailbox_error_text
@@ -137,14 +142,36 @@ class FakeInstantly:
             ],
             CAMPAIGN_2: [{"date": "2026-11-21", "sent": 12, "contacted": 12}],
         }
+        # As documented: `step` the step number ("1" first, like webhooks), `variant` from 0.
         self.steps = {
             CAMPAIGN_1: [
-                {"step": "0", "variant": "0", "sent": 20, "replies": 2},
-                {"step": "1", "variant": "1", "sent": 10, "opened": 3},
+                {"step": "1", "variant": "0", "sent": 20, "replies": 2, "opportunities": 2},
+                {"step": "2", "variant": "1", "sent": 10, "opened": 3},
                 {"step": None, "variant": None, "sent": 1},
             ],
-            CAMPAIGN_2: [{"step": 0, "variant": None, "sent": 12}],
+            CAMPAIGN_2: [{"step": 1, "variant": None, "sent": 12}],
         }
+        self.overviews = {
+            CAMPAIGN_1: {
+                "emails_sent_count": 30,
+                "total_opportunities": 3,
+                "total_interested": 3,
+                "total_meeting_booked": 2,
+                "total_meeting_completed": 1,
+                "total_closed": 1,
+            },
+        }
+        self.labels = [
+            {
+                "id": "019d9c5f-9689-7a80-835a-ba07d3878ce7",
+                "label": "Hot Lead",
+                "interest_status_label": "positive",
+                "interest_status": 17,
+                "description": "Used for marking high-priority leads",
+            },
+            {"id": "019d9c5f-9689-7a80-835a-ba07d3878ce8", "label": "follow_up",
+             "interest_status_label": "neutral", "interest_status": 18},
+        ]  # fmt: skip
         self.account_daily = [
             {"date": "2026-11-21", "email_account": "a@send.example", "sent": 25, "bounced": 1},
             {"date": "2026-11-21", "email_account": "b@send.example", "sent": 17, "replies": 2},
@@ -165,6 +192,8 @@ class FakeInstantly:
             "/api/v2/accounts": lambda q: {"items": self.accounts},
             "/api/v2/accounts/analytics/daily": self._account_daily,
             "/api/v2/webhooks": lambda q: {"items": self.webhooks},
+            "/api/v2/campaigns/analytics/overview": lambda q: self.overviews.get(q["id"][0], {}),
+            "/api/v2/lead-labels": lambda q: {"items": self.labels},
         }
         for path, answer in routes.items():
             rsps.add_callback(responses.GET, BASE + path, callback=self._serve(path, answer))
@@ -188,8 +217,18 @@ class FakeInstantly:
         return [self.totals[i] for i in query.get("ids", []) if i in self.totals]
 
     def _account_daily(self, query):
+        """As documented: the last 30 days without start_date, at most 31 days a call."""
         wanted = set(query.get("emails", []))
-        return [row for row in self.account_daily if row["email_account"] in wanted or not wanted]
+        end = dt.date.fromisoformat(query.get("end_date", [dt.date.today().isoformat()])[0])
+        start = query.get("start_date", [None])[0]
+        start = dt.date.fromisoformat(start) if start else end - dt.timedelta(days=29)
+        assert (end - start).days < 31, "more than 31 days asked for"
+        return [
+            row
+            for row in self.account_daily
+            if (row["email_account"] in wanted or not wanted)
+            and start <= dt.date.fromisoformat(row["date"]) <= end
+        ]
 
 
 @pytest.fixture
@@ -307,11 +346,13 @@ def test_analytics_totals_daily_and_step_rows_are_stored(fake, connection):
     assert (days["2026-11-20"].sent, days["2026-11-20"].opened) == (10, 4)
     assert (days["2026-11-21"].replied, days["2026-11-21"].unique_replied) == (1, 1)
     assert all(d.organization_id is None for d in days.values())
-    # Steps arrive zero-based; stored one-based; a row without a step is skipped.
+    # Steps arrive numbered like webhooks, variants from 0; stored both 1-based (variant A is
+    # 1, as webhooks say); a row without a step is skipped. Opportunities per step are kept.
     steps = {(s.step, s.variant): s for s in rows(CampaignStepStat, campaign=first)}
     assert set(steps) == {(1, 1), (2, 2)}
     assert (steps[(1, 1)].sent, steps[(1, 1)].replied) == (20, 2)
-    assert steps[(2, 2)].raw == {"step": "1", "variant": "1", "sent": 10, "opened": 3}
+    assert steps[(1, 1)].opportunities == 2
+    assert steps[(2, 2)].raw == {"step": "2", "variant": "1", "sent": 10, "opened": 3}
     (only_step,) = rows(CampaignStepStat, campaign__instantly_id=CAMPAIGN_2)
     assert (only_step.step, only_step.variant) == (1, 1)
     mailbox_days = {r.email_account.email: r for r in _with_mailbox(EmailAccountDailyStat)}
@@ -362,7 +403,8 @@ def test_second_sync_changes_nothing_and_skips_unchanged_figures(fake, connectio
     assert second.campaigns.unchanged == 3
     assert second.accounts.unchanged == 3
     assert second.senders.unchanged == 3
-    assert second.account_daily.unchanged == 2
+    # The re-read days (from two days before the first sync) hold nothing new.
+    assert not second.account_daily.changed
     assert second.figures_fetched == 0
     assert fake.calls["/api/v2/campaigns/analytics/daily"] == figure_calls
 
@@ -402,8 +444,11 @@ def test_later_syncs_reread_only_the_recent_days(fake, connection):
         return {q.get("start_date", [None])[0] for p, q in fake.queries if p == path}
 
     sync(connection)
-    assert start_dates("/api/v2/campaigns/analytics/daily") == {None}  # first sync: everything
-    assert start_dates("/api/v2/accounts/analytics/daily") == {None}
+    # First sync: everything, from each campaign's creation and, 31 days a call, from the
+    # oldest mailbox's (2026-01-01): never Instantly's 30-day default.
+    assert start_dates("/api/v2/campaigns/analytics/daily") == {"2026-10-01"}
+    mailbox_starts = sorted(start_dates("/api/v2/accounts/analytics/daily"))
+    assert mailbox_starts[0] == "2026-01-01" and len(mailbox_starts) >= 10
     last_synced = one(ProviderConnection, pk=connection.pk).last_synced_at
     fake.totals[CAMPAIGN_1]["emails_sent_count"] = 31
     fake.queries.clear()
@@ -413,12 +458,14 @@ def test_later_syncs_reread_only_the_recent_days(fake, connection):
     since = (last_synced - dt.timedelta(days=2)).date().isoformat()
     assert start_dates("/api/v2/campaigns/analytics/daily") == {since}
     assert start_dates("/api/v2/accounts/analytics/daily") == {since}
-    assert start_dates("/api/v2/campaigns/analytics/steps") == {None}  # steps have no days
+    # Steps and the overview are whole-life totals: always from the campaign's creation.
+    assert start_dates("/api/v2/campaigns/analytics/steps") == {"2026-10-01"}
+    assert start_dates("/api/v2/campaigns/analytics/overview") == {"2026-10-01"}
     fake.queries.clear()
 
     sync(one(ProviderConnection, pk=connection.pk), full=True)
 
-    assert start_dates("/api/v2/accounts/analytics/daily") == {None}
+    assert min(start_dates("/api/v2/accounts/analytics/daily")) == "2026-01-01"
 
 
 # --- vanishing, placeholders, organizations --------------------------------------------------
@@ -757,3 +804,66 @@ def test_each_sync_checks_whether_instantly_disabled_the_subscription(fake, conn
     sync(connection)
     (stored,) = rows(ProviderConnection, pk=connection.pk)
     assert stored.webhook_subscription_state == SubscriptionState.ACTIVE
+
+
+# --- labels, overview, not-sending status, step numbering ------------------------------------
+
+
+@pytest.mark.django_db
+def test_custom_lead_labels_are_kept_with_their_meaning(fake, connection):
+    result = sync(connection)
+
+    labels = {label.label: label for label in rows(LeadLabel, connection_id=connection.pk)}
+    assert set(labels) == {"Hot Lead", "follow_up"}
+    assert (labels["Hot Lead"].meaning, labels["Hot Lead"].interest_value) == (
+        LabelMeaning.POSITIVE,
+        17,
+    )
+    assert labels["follow_up"].meaning == LabelMeaning.NEUTRAL
+    assert labels["Hot Lead"].organization_id is None  # shared workspace
+    assert result.lead_labels.created == 2
+
+    fake.labels[0]["interest_status_label"] = "negative"
+    del fake.labels[1]
+    again = sync(one(ProviderConnection, pk=connection.pk))
+
+    assert one(LeadLabel, label="Hot Lead").meaning == LabelMeaning.NEGATIVE
+    assert one(LeadLabel, label="follow_up").vanished_at is not None
+    assert (again.lead_labels.updated, again.lead_labels.vanished) == (1, 1)
+
+
+@pytest.mark.django_db
+def test_overview_totals_and_not_sending_status_are_stored(fake, connection):
+    fake.campaigns[0]["not_sending_status"] = 3
+    sync(connection)
+
+    first = one(Campaign, instantly_id=CAMPAIGN_1)
+    assert first.analytics_overview["total_interested"] == 3
+    assert first.analytics_overview["total_meeting_booked"] == 2
+    assert first.analytics_overview["total_closed"] == 1
+    assert first.not_sending_status == NotSendingStatus.DAILY_LIMIT
+    assert one(Campaign, instantly_id=CAMPAIGN_2).not_sending_status == ""
+    (path, query) = next((p, q) for p, q in fake.queries if p.endswith("/analytics/steps"))
+    assert query["include_opportunities_count"] == ["true"]
+
+
+@pytest.mark.django_db
+def test_step_rows_numbered_from_zero_still_line_up_with_webhook_steps(fake, connection):
+    """Should a campaign's rows start at step "0", every step moves up one: the first email is
+    step 1 either way, as in webhooks."""
+    fake.steps[CAMPAIGN_1] = [
+        {"step": "0", "variant": "0", "sent": 20},
+        {"step": "1", "variant": "1", "sent": 10},
+    ]
+    sync(connection)
+
+    steps = {(s.step, s.variant) for s in rows(CampaignStepStat, campaign__instantly_id=CAMPAIGN_1)}
+    assert steps == {(1, 1), (2, 2)}
+
+
+def test_mailbox_history_is_asked_for_in_windows_of_at_most_31_days():
+    windows = account_windows(dt.date(2026, 1, 1), dt.date(2026, 3, 5))
+    assert windows[0] == (dt.date(2026, 1, 1), dt.date(2026, 1, 31))
+    assert windows[-1][1] == dt.date(2026, 3, 5)
+    assert all((end - start).days < 31 for start, end in windows)
+    assert all(b[0] - a[1] == dt.timedelta(days=1) for a, b in itertools.pairwise(windows))

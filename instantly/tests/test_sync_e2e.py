@@ -268,3 +268,25 @@ def test_dedicated_workspace_rows_belong_to_the_connections_organization(small_s
             .filter(campaign__connection_id=dedicated.pk)
             .values_list("organization_id", flat=True)
         ) == {org_b.pk}
+
+
+@pytest.mark.django_db
+def test_a_first_sync_gets_all_history_not_instantlys_30_day_default(connection):
+    """The sandbox answers, like Instantly, only the last 30 days when no start_date is sent
+    (and at most 31 days of mailbox figures a call): a first sync must still land 90 days."""
+    workspace = SandboxWorkspace(
+        seed=SEED, campaigns=3, accounts=5, leads_per_campaign=8, now=NOW, history_days=90
+    )
+    with SandboxServer(SandboxApp(workspace)) as server:
+        _sync(connection, server)
+    oldest_allowed_by_default = (NOW - dt.timedelta(days=29)).date()
+    with staff_scope():
+        mailbox_days = EmailAccountDailyStat.objects.unscoped().values_list("date", flat=True)
+        campaign_days = CampaignDailyStat.objects.unscoped().values_list("date", flat=True)
+        steps = CampaignStepStat.objects.unscoped()
+        assert min(mailbox_days) < oldest_allowed_by_default - dt.timedelta(days=30)
+        assert min(campaign_days) < oldest_allowed_by_default
+        assert sum(s.opportunities for s in steps) > 0  # include_opportunities_count=true
+        assert {(s.step, s.variant) for s in steps} >= {(1, 1)}
+        synced = Campaign.objects.unscoped().exclude(analytics_overview={})
+        assert synced.exists()

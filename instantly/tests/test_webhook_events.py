@@ -65,12 +65,22 @@ def test_the_table_holds_exactly_the_known_spellings():
 def test_every_spelling_the_sandbox_delivers_is_understood():
     for spelling in sandbox_webhooks.ALL_EVENT_TYPES:
         assert normalise_event_type(spelling) != EventType.UNKNOWN, spelling
-    assert normalise_event_type(sandbox_webhooks.CUSTOM_LABEL) == EventType.LEAD_CUSTOM_LABEL
+    for label in sandbox_webhooks.CUSTOM_LABEL_NAMES:
+        assert normalise_event_type(label) == EventType.LEAD_CUSTOM_LABEL
 
 
-def test_every_normalised_type_except_enrichment_and_unknown_is_processed():
+def test_every_normalised_type_is_processed_except_those_no_instantly_event_means():
+    """The seed's campaign_started/campaign_paused/lead_completed/lead_error are no Instantly
+    event: stored and ignored (campaign state comes from the sync), never taken for labels."""
     unhandled = {t for t in EventType if not effects.is_handled(t)}
-    assert unhandled == {EventType.ENRICHMENT_COMPLETED, EventType.UNKNOWN}
+    assert unhandled == {
+        EventType.ENRICHMENT_COMPLETED,
+        EventType.UNKNOWN,
+        EventType.CAMPAIGN_STARTED,
+        EventType.CAMPAIGN_PAUSED,
+        EventType.LEAD_COMPLETED,
+        EventType.LEAD_ERROR,
+    }
 
 
 @pytest.mark.parametrize("spelling", ["EMAIL_SENT", " email_sent ", "Email_Sent"])
@@ -79,23 +89,38 @@ def test_spellings_are_matched_without_case_or_surrounding_space(spelling):
 
 
 @pytest.mark.parametrize(
-    "label", ["Hot Prospect", "Follow up in Q3", "VIP", "hot", "call-back", "Interessiert ✓"]
+    "label",
+    [
+        "Hot Prospect",
+        "Follow up in Q3",
+        "VIP",
+        "hot",
+        "call-back",
+        "Interessiert ✓",
+        # Instantly sends a label's name as-is, so machine-looking names are labels too.
+        "follow_up",
+        "hot_lead",
+        "Hot_Lead",
+    ],
 )
 def test_a_custom_lead_label_is_recognised(label):
     assert normalise_event_type(label) == EventType.LEAD_CUSTOM_LABEL
 
 
-@pytest.mark.parametrize(
-    "value",
-    ["lead_teleported", "email_delivered_v2", "", "   ", None, 3, ["email_sent"], "x" * 121],
-)
-def test_unknown_machine_names_and_non_text_are_unknown(value):
+@pytest.mark.parametrize("value", ["", "   ", None, 3, ["email_sent"], "x" * 121, "a\x00b"])
+def test_non_text_and_unprintable_event_types_are_unknown(value):
     assert normalise_event_type(value) == EventType.UNKNOWN
+
+
+def test_a_documented_type_is_never_a_label():
+    assert normalise_event_type("lead_interested") == EventType.LEAD_INTERESTED
+    assert normalise_event_type("Lead_Interested") == EventType.LEAD_INTERESTED
 
 
 def test_custom_label_fields_carry_the_label_text():
     fields = extract_fields({"event_type": " Hot Prospect ", "lead_email": "a@b.example"})
     assert fields.label == "Hot Prospect"
+    assert extract_fields({"event_type": "follow_up"}).label == "follow_up"
     assert extract_fields({"event_type": "lead_interested"}).label == ""
 
 
@@ -142,6 +167,20 @@ def test_sent_fields_are_read_from_the_flat_payload():
         "companyName": "Bluepeak",
         "jobTitle": "CTO",
     }
+
+
+@pytest.mark.parametrize(
+    ("url", "thread_id"),
+    [
+        ("https://app.instantly.ai/app/unibox?thread_search=thread:th-123", "th-123"),
+        ("https://app.instantly.ai/app/unibox?thread_search=thread%3Ath-9&x=1", "th-9"),
+        # The older form names the lead, not a thread: no thread id (threads by lead instead).
+        ("https://app.instantly.ai/app/unibox?thread_search=maya@bluepeak.example", ""),
+        ("https://app.instantly.ai/app/unibox?thread_search=maya%40bluepeak.example", ""),
+    ],
+)
+def test_thread_id_from_either_unibox_url_form(url, thread_id):
+    assert extract_fields({**SENT, "unibox_url": url}).thread_id == thread_id
 
 
 def test_reply_fields_come_from_the_reply_keys():

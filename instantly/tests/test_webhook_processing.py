@@ -25,7 +25,9 @@ from campaigns.models import (
     EmailAccount,
     EmailAccountDailyStat,
     InterestStatus,
+    LabelMeaning,
     Lead,
+    LeadLabel,
     LeadStatus,
     MailboxStatus,
 )
@@ -388,17 +390,24 @@ def test_unsubscribes_and_spam_reports_unsubscribe_the_lead(connection, spelling
 
 
 @pytest.mark.parametrize(
-    ("spelling", "status"),
-    [("lead_completed", LeadStatus.COMPLETED), ("lead_error", LeadStatus.ERROR)],
+    ("spelling", "base"),
+    [
+        ("lead_completed", "UNSUBSCRIBED"),
+        ("lead_error", "UNSUBSCRIBED"),
+        ("campaign_started", "CAMPAIGN_COMPLETED"),
+        ("campaign_paused", "CAMPAIGN_COMPLETED"),
+    ],
 )
-def test_lead_status_events_change_the_lead_status(connection, spelling, status):
-    deliver(connection, with_(UNSUBSCRIBED, event_type=spelling))
+def test_the_seeds_invented_events_are_stored_and_ignored(connection, spelling, base):
+    """No Instantly event is called so: kept (never taken for a custom label), acting on
+    nothing; a lead's status comes from its events, a campaign's state from the sync."""
+    [pk] = deliver(connection, with_(globals()[base], event_type=spelling))
     process()
-    assert lead().status == status
+    assert event(pk).status == WebhookEvent.Status.IGNORED
     with staff_scope():
-        change = Activity.objects.get()
-    assert change.kind == Activity.Kind.STATUS_CHANGED
-    assert change.data["status"] == status
+        assert not Lead.objects.exists()
+        assert not Activity.objects.exists()
+        assert not Campaign.objects.exclude(status=CampaignStatus.UNKNOWN).exists()
 
 
 @pytest.mark.parametrize(
@@ -435,6 +444,69 @@ def test_a_custom_label_becomes_a_custom_interest_with_its_text(connection):
     )
     with staff_scope():
         assert Activity.objects.get().data["label"] == "Hot Prospect"
+
+
+@pytest.mark.parametrize("label", ["follow_up", "hot_lead", "Hot Lead"])
+def test_a_machine_looking_custom_label_is_a_label_not_an_ignored_type(connection, label):
+    """Instantly sends a custom label's name as-is as the event_type."""
+    [pk] = deliver(connection, with_(INTERESTED, event_type=label))
+    process()
+    assert event(pk).status == WebhookEvent.Status.PROCESSED
+    the_lead = lead()
+    assert (the_lead.interest_status, the_lead.interest_label) == (InterestStatus.CUSTOM, label)
+
+
+def _label(connection, name, meaning, value):
+    with staff_scope():
+        return LeadLabel.objects.create(
+            connection_id=connection.pk,
+            organization_id=connection.organization_id,
+            instantly_id=f"label-{value}",
+            label=name,
+            meaning=meaning,
+            interest_value=value,
+        )
+
+
+def test_a_positive_custom_label_counts_and_notifies_like_interested(org_a, org_connection):
+    """GET /lead-labels says what a label means; a positive one feeds the interest path of
+    "interested" (counter, notification) while the lead keeps the label itself."""
+    _label(org_connection, "hot_lead", LabelMeaning.POSITIVE, 17)
+    _label(org_connection, "Maybe later", LabelMeaning.NEUTRAL, 18)
+    deliver(
+        org_connection,
+        with_(INTERESTED, event_type="Hot_Lead"),  # any spelling of its name
+        with_(INTERESTED, event_type="maybe later", timestamp="2026-03-02T12:00:00Z"),
+    )
+    process()
+    with tenant_scope(org_a.pk):
+        (note,) = Notification.objects.all()
+        the_lead = Lead.objects.get()
+        activities = list(Activity.objects.order_by("occurred_at"))
+    assert note.kind == Notification.Kind.LEAD_INTERESTED
+    assert note.title == "Maya Patel is interested (Hot_Lead)"
+    assert (the_lead.interest_status, the_lead.interest_label) == (
+        InterestStatus.CUSTOM,
+        "maybe later",
+    )
+    assert [a.data.get("label_meaning") for a in activities] == ["positive", "neutral"]
+    assert stat() == {"interested": 1}
+
+
+def test_a_reply_whose_unibox_url_names_the_lead_threads_with_its_conversation(connection):
+    """Older deliveries carry `thread_search=<lead email>`: no thread id, the same thread."""
+    by_email = with_(
+        REPLIED,
+        unibox_url=f"https://app.instantly.ai/app/unibox?thread_search={LEAD}",
+        email_id="0195a3e9-0000-7abc-8000-0000000000c9",
+        timestamp="2026-03-02T11:40:00.000Z",
+    )
+    deliver(connection, SENT, REPLIED, by_email)
+    process()
+    with staff_scope():
+        thread = Thread.objects.get()
+        assert Message.objects.filter(thread=thread).count() == 3
+    assert thread.instantly_thread_id == "0195a3d1-th01"
 
 
 def test_positive_interest_notifies_the_customer_who_owns_the_campaign(
@@ -502,23 +574,18 @@ def test_campaign_completed_updates_the_campaign(connection):
     assert campaign.completed_at == dt.datetime(2026, 3, 20, 18, 0, tzinfo=dt.UTC)
 
 
-def test_an_older_campaign_start_does_not_reopen_a_completed_campaign(connection):
-    started = with_(
-        CAMPAIGN_COMPLETED, event_type="campaign_started", timestamp="2026-03-01T08:00Z"
-    )
+def test_campaign_started_never_reopens_a_campaign_the_sync_is_the_source(connection):
+    """`campaign_started` is not an Instantly event: even a newer one changes nothing."""
     deliver(connection, CAMPAIGN_COMPLETED)
     process()
-    deliver(connection, started)
-    process()
-    with staff_scope():
-        assert Campaign.objects.get().status == CampaignStatus.COMPLETED
-    resumed = with_(
-        CAMPAIGN_COMPLETED, event_type="campaign_started", timestamp="2026-04-01T08:00Z"
-    )
-    deliver(connection, resumed)
-    process()
-    with staff_scope():
-        assert Campaign.objects.get().status == CampaignStatus.ACTIVE
+    for timestamp in ("2026-03-01T08:00Z", "2026-04-01T08:00Z"):
+        deliver(
+            connection,
+            with_(CAMPAIGN_COMPLETED, event_type="campaign_started", timestamp=timestamp),
+        )
+        process()
+        with staff_scope():
+            assert Campaign.objects.get().status == CampaignStatus.COMPLETED
 
 
 def test_account_error_marks_the_mailbox_and_alerts_staff(connection):
@@ -573,13 +640,14 @@ def test_unknown_and_unhandled_event_types_are_ignored_and_kept(connection):
         "email": LEAD,
         "firstName": "Maya",
     }
-    unknown = with_(enrichment, event_type="lead_teleported")
+    # An event_type nobody can read (not text) is unknown; any name would be a custom label.
+    unknown = with_(enrichment, event_type=42)
     ids = deliver(connection, enrichment, unknown)
     assert [event(pk).status for pk in ids] == [WebhookEvent.Status.IGNORED] * 2
     assert process().total == 0  # ignored rows are never claimed
     with staff_scope():
         assert not Contact.objects.exists()
-        assert event(ids[1]).event_type_raw == "lead_teleported"
+        assert event(ids[1]).event_type_raw == "42"
 
 
 def test_a_lead_event_without_a_lead_address_is_ignored_with_a_reason(connection):
@@ -692,12 +760,12 @@ def test_an_older_interest_never_overwrites_a_newer_one(connection):
 
 
 def test_out_of_order_deliveries_in_one_batch_end_in_the_right_state(connection):
-    later_complete = with_(UNSUBSCRIBED, event_type="lead_completed", timestamp="2026-03-09T00:00Z")
-    deliveries = [REPLIED, later_complete, INTERESTED, OPENED, SENT, BOUNCED]
+    later_unsubscribe = with_(UNSUBSCRIBED, timestamp="2026-03-09T00:00Z")
+    deliveries = [REPLIED, later_unsubscribe, INTERESTED, OPENED, SENT, BOUNCED]
     deliver(connection, *deliveries)
     process()
     the_lead = lead()
-    assert the_lead.status == LeadStatus.COMPLETED
+    assert the_lead.status == LeadStatus.UNSUBSCRIBED
     assert the_lead.interest_status == InterestStatus.INTERESTED
     assert the_lead.last_activity_at == dt.datetime(2026, 3, 9, tzinfo=dt.UTC)
     with staff_scope():
@@ -852,10 +920,10 @@ def test_reprocess_requeues_only_failed_and_ignored_events(connection, monkeypat
 def test_an_ignored_event_is_normalised_again_when_reprocessed(connection, monkeypatch):
     from instantly.webhooks import events
 
-    odd = with_(OPENED, event_type="email_viewed")
+    odd = with_(OPENED, event_type="campaign_started")  # listed, acted on by nothing
     [pk] = deliver(connection, odd)
     assert event(pk).status == WebhookEvent.Status.IGNORED
-    monkeypatch.setitem(events.EVENT_TYPES, "email_viewed", events.EventType.OPENED)
+    monkeypatch.setitem(events.EVENT_TYPES, "campaign_started", events.EventType.OPENED)
     reprocess_events([pk])
     process()
     assert (event(pk).status, event(pk).event_type) == ("processed", "opened")

@@ -37,6 +37,7 @@ from .effects import (
     FIRST_OF_LEAD,
     HANDLED_EVENTS,
     INTEREST_EVENTS,
+    LABEL_MEANING_EVENTS,
     LEAD_ACTIVITY_EVENTS,
     LEAD_EVENTS,
     LEAD_STATUS_EVENTS,
@@ -87,10 +88,21 @@ class _Item:
     lead_id: int | None = None
     thread_id: int | None = None
     is_new: bool = False
+    # A custom label's meaning (positive, negative, neutral) from the connection's lead labels;
+    # "" when the label is not (yet) known from GET /lead-labels.
+    label_meaning: str = ""
 
     @property
     def type(self) -> str:
         return self.fields.event_type
+
+    @property
+    def interest_type(self) -> str:
+        """The built-in interest event a custom label stands for by its meaning (a positive
+        label counts and notifies like "interested"); any other event is itself."""
+        if self.type == EventType.LEAD_CUSTOM_LABEL:
+            return LABEL_MEANING_EVENTS.get(self.label_meaning, self.type)
+        return self.type
 
     @property
     def org(self) -> Any:
@@ -132,6 +144,7 @@ class Batch:
         self._resolve_mailboxes(self.live)
         self._resolve_leads(self.leads)
         self._resolve_threads([i for i in self.leads if i.type in MESSAGE_EVENTS])
+        self._resolve_label_meanings(self.leads)
 
     def record(self) -> dict[int, Outcome]:
         """Record what happened, in the batch's main transaction; counters come last so the
@@ -141,7 +154,7 @@ class Batch:
         self._record_messages([i for i in leads if i.type in MESSAGE_EVENTS])
         self._record_lead_activity([i for i in leads if i.type in LEAD_ACTIVITY_EVENTS])
         self._advance_leads(leads)
-        self._notify([i for i in leads if i.type in NOTIFICATIONS and i.is_new])
+        self._notify([i for i in leads if i.interest_type in NOTIFICATIONS and i.is_new])
         self.notified_organizations.update(categorised.after_recording(self.replies, self.now))
         self._score(leads)
         self._campaign_events([i for i in self.live if i.type in CAMPAIGN_EVENTS])
@@ -194,6 +207,15 @@ class Batch:
             if item.mailbox_id and item.campaign and item.type in MESSAGE_EVENTS:
                 senders[(item.campaign.id, item.mailbox_id)] = item.campaign.organization_id
         campaigns.link_senders(senders)
+
+    def _resolve_label_meanings(self, items: list[_Item]) -> None:
+        labelled = [item for item in items if item.type == EventType.LEAD_CUSTOM_LABEL]
+        meanings = campaigns.label_meanings(
+            (item.event.connection_id, item.fields.label) for item in labelled
+        )
+        for item in labelled:
+            key = (item.event.connection_id, item.fields.label.strip().lower())
+            item.label_meaning = meanings.get(key, "")
 
     def _resolve_leads(self, items: list[_Item]) -> None:
         contacts: dict[tuple[Any, str], campaigns.ContactDetails] = {}
@@ -329,6 +351,8 @@ class Batch:
         f = item.fields
         if f.label:
             data["label"] = f.label
+            if item.label_meaning:
+                data["label_meaning"] = item.label_meaning
         if item.type in LEAD_STATUS_EVENTS:
             data["status"] = LEAD_STATUS_EVENTS[item.type]
         if item.type in INTEREST_EVENTS:
@@ -390,8 +414,8 @@ class Batch:
             day = item.at.astimezone(dt.UTC).date()
             tally = counts[(item.campaign.id, day)]
             org_of_campaign[item.campaign.id] = item.campaign.organization_id
-            if item.type in CAMPAIGN_COUNTERS:
-                tally[CAMPAIGN_COUNTERS[item.type]] += 1
+            if item.interest_type in CAMPAIGN_COUNTERS:
+                tally[CAMPAIGN_COUNTERS[item.interest_type]] += 1
             if item.type in FIRST_OF_LEAD:
                 key = (item.lead_id, LEAD_ACTIVITY_EVENTS[item.type])
                 if key not in first_of_lead:
@@ -414,14 +438,15 @@ class Batch:
         for item in items:
             if item.org is None:
                 continue
-            kind, title = NOTIFICATIONS[item.type]
+            kind, title = NOTIFICATIONS[item.interest_type]
             f = item.fields
             who = " ".join(filter(None, (f.first_name, f.last_name))) or f.lead_email
+            title = title.format(lead=who) + (f" ({f.label})" if f.label else "")
             notes.append(
                 {
                     "organization_id": item.org,
                     "kind": kind,
-                    "title": title.format(lead=who)[:300],
+                    "title": title[:300],
                     "body": f"{f.lead_email} in {f.campaign_name or f.campaign_id}",
                     "campaign_id": item.campaign.id,
                     "lead_id": item.lead_id,

@@ -37,8 +37,6 @@ LEAD_STATUS_EVENTS = {
     E.BOUNCED: LeadStatus.BOUNCED,
     E.UNSUBSCRIBED: LeadStatus.UNSUBSCRIBED,
     E.SPAM_REPORTED: LeadStatus.UNSUBSCRIBED,
-    E.LEAD_COMPLETED: LeadStatus.COMPLETED,
-    E.LEAD_ERROR: LeadStatus.ERROR,
 }
 INTEREST_EVENTS = {
     E.LEAD_NEUTRAL: InterestStatus.NEUTRAL,
@@ -58,13 +56,13 @@ LEAD_ACTIVITY_EVENTS = {
     E.BOUNCED: Activity.Kind.BOUNCED,
     E.UNSUBSCRIBED: Activity.Kind.UNSUBSCRIBED,
     E.SPAM_REPORTED: Activity.Kind.SPAM_REPORTED,
-    E.LEAD_COMPLETED: Activity.Kind.STATUS_CHANGED,
-    E.LEAD_ERROR: Activity.Kind.STATUS_CHANGED,
     **dict.fromkeys(INTEREST_EVENTS, Activity.Kind.INTEREST_CHANGED),
 }
+# Only Instantly's documented `campaign_completed`: the seed's `campaign_started` and
+# `campaign_paused` are no Instantly event, so they are stored and ignored, and a campaign's
+# state comes from the sync. `lead_completed` and `lead_error` likewise (no documented event
+# means them; the lead's status comes from Instantly's lead list).
 CAMPAIGN_EVENTS = {
-    E.CAMPAIGN_STARTED: CampaignStatus.ACTIVE,
-    E.CAMPAIGN_PAUSED: CampaignStatus.PAUSED,
     E.CAMPAIGN_COMPLETED: CampaignStatus.COMPLETED,
 }
 # Instantly says only "error": a mailbox in error cannot send, whatever the cause.
@@ -105,6 +103,15 @@ NOTIFICATIONS = {
     E.LEAD_INTERESTED: (Notification.Kind.LEAD_INTERESTED, "{lead} is interested"),
     E.LEAD_MEETING_BOOKED: (Notification.Kind.MEETING_BOOKED, "Meeting booked with {lead}"),
     E.LEAD_CLOSED: (Notification.Kind.OTHER, "Deal closed with {lead}"),
+}
+
+
+# A custom lead label counts by its meaning (GET /lead-labels `interest_status_label`), like
+# the built-in event of that meaning; its interest status stays the label itself.
+LABEL_MEANING_EVENTS = {
+    "positive": E.LEAD_INTERESTED,
+    "negative": E.LEAD_NOT_INTERESTED,
+    "neutral": E.LEAD_NEUTRAL,
 }
 
 

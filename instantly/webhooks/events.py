@@ -3,8 +3,15 @@
 Like django-anymail's `EventType`, every spelling Instantly may deliver maps to one normalised
 type through one dictionary (`EVENT_TYPES`): the subscription names, the alternates seen in real
 deliveries (`link_clicked`, `auto_reply_received`) and the older names of the original system.
-A custom lead label arrives with the label text itself as `event_type`; anything that is not a
-machine-style name (lower-case words joined by underscores) is taken for such a label.
+A custom lead label arrives with the label text itself as `event_type`, spelled as its owner
+typed it ("Hot Prospect", `follow_up`, `hot_lead`): every value that is not one of the listed
+spellings is such a label, never an ignored unknown type.
+
+The original system's names (`campaign_started`, `lead_completed`, ...) are not in Instantly's
+documented list. They stay listed so they are never taken for labels; those that mean a
+documented event act like it (`email_clicked` is a click), the others (`campaign_started`,
+`campaign_paused`, `lead_completed`, `lead_error`) are stored and ignored: campaign state comes
+from the sync (`effects`).
 
 `extract_fields` reads one flat payload defensively: `lead_email` or `email`, numbers that arrive
 as strings ("2"), `is_first` that may be absent, and the lead's custom variables merged in as
@@ -91,9 +98,6 @@ EVENT_TYPES: dict[str, EventType] = {
     "account_suspended": EventType.ACCOUNT_SUSPENDED,
 }
 
-# How a provider's own event names look; an unlisted name of this shape is a new event type we
-# do not know (stored, ignored), anything else is a label someone typed.
-_MACHINE_NAME = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)+$")
 CUSTOM_LABEL_MAX_LENGTH = 120
 
 
@@ -111,11 +115,14 @@ def normalise_event_type(raw: Any) -> EventType:
 
 
 def is_custom_label(text: str) -> bool:
-    """A label a user typed ("Hot Prospect", "follow-up"), not an unknown provider event name."""
+    """A label someone named in Instantly ("Hot Prospect", "follow_up"): any printable name
+    that is not a listed spelling. Instantly sends a label's name as-is, so a machine-looking
+    name is no sign of an event type we do not know (a subscription with no event_type gets
+    exactly these deliveries)."""
+    text = text.strip()
     return (
         0 < len(text) <= CUSTOM_LABEL_MAX_LENGTH
         and text.isprintable()
-        and _MACHINE_NAME.match(text) is None
         and text.lower() not in EVENT_TYPES
     )
 
@@ -136,8 +143,10 @@ FIRST_NAME_KEYS = ("firstName", "first_name", "FirstName")
 LAST_NAME_KEYS = ("lastName", "last_name", "LastName")
 COMPANY_KEYS = ("companyName", "company_name", "CompanyName", "company")
 ERROR_KEYS = ("error_message", "error", "message", "reason")
-# The Unibox link carries the thread id: ...?thread_search=thread:<id>
-_UNIBOX_THREAD = re.compile(r"thread:([A-Za-z0-9_-]+)")
+# The Unibox link carries the thread id (...?thread_search=thread:<id>) or, in older deliveries,
+# the lead's address (...?thread_search=<lead email>): that one names no thread, and the message
+# threads by its campaign and lead like every other (`apply`).
+_UNIBOX_THREAD = re.compile(r"thread_search=thread(?::|%3A)([A-Za-z0-9_-]+)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)

@@ -61,18 +61,24 @@ def daily_rows(
 
 
 def step_rows(
-    activity: Iterable[Activity], start: date | None, end: date | None
+    activity: Iterable[Activity],
+    start: date | None,
+    end: date | None,
+    include_opportunities: bool = False,
 ) -> list[dict[str, Any]]:
-    """One row per (step, variant), both zero-based strings as Instantly reportedly sends."""
+    """One row per (step, variant), as strings the way Instantly documents them: `step` is the
+    step number as webhooks give it (the example is "1"), `variant` starts from 0 (0 = A).
+    Opportunities only with `include_opportunities` (`include_opportunities_count=true`)."""
     tallies = _tally(_in_range(activity, start, end), lambda a: (a.step, a.variant))
-    return [
-        {
-            "step": str(step - 1),
-            "variant": str(variant - 1),
-            **tallies[(step, variant)].step_row(),
-        }
-        for step, variant in sorted(tallies)
-    ]
+    rows = []
+    for step, variant in sorted(tallies):
+        tally = tallies[(step, variant)]
+        row = {"step": str(step), "variant": str(variant - 1), **tally.step_row()}
+        if not include_opportunities:
+            for name in ("opportunities", "unique_opportunities"):
+                row.pop(name)
+        rows.append(row)
+    return rows
 
 
 def account_daily_rows(

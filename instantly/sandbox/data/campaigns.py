@@ -114,3 +114,12 @@ def make_campaign(
         "cc_list": [],
         "bcc_list": [],
     }
+
+
+def not_sending_status(campaign: dict[str, Any], index: int) -> int | None:
+    """Campaign `not_sending_status` (1 outside schedule, 2 waiting for a lead, 3 daily limit,
+    4 every mailbox at its limit, 99 error; null when sending or not active). Drawn from the
+    campaign's number, not the RNG, so adding it changed no other generated value."""
+    if campaign["status"] != 1:
+        return None
+    return {1: 1, 4: 3, 7: 4}.get(index % 8)

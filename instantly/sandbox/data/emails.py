@@ -164,6 +164,6 @@ def unibox_row(
 def _reply_key(interest: int | None, kind: str) -> int | None:
     if kind == "auto_replied":
         return 0
-    if interest in (1, 2, 3, 4, -3, -4):
+    if interest in (1, 2, 3, 4, -3, -4, 101):  # 101: the positive custom label
         return 1
     return interest if interest in REPLY_TEXTS["en"] else None

@@ -30,8 +30,17 @@ from .common import (
 
 LEAD_STATUSES = (1, 2, 3, -1, -2, -3)
 LEAD_STATUS_WEIGHTS = (45, 4, 30, 8, 5, 8)
-INTEREST_STATUSES = (1, 2, 3, 4, 0, -1, -2, -3, -4)
-INTEREST_STATUS_WEIGHTS = (30, 15, 8, 5, 15, 15, 6, 4, 2)
+# The workspace's custom lead labels (GET /lead-labels). Instantly gives each an interest value
+# of its own ("generated automatically"); the numbers here are made up (their range in real
+# workspaces is unconfirmed). A label's name is sent as-is as a webhook's event_type, so one
+# is spelled like a person would and one like a machine name.
+CUSTOM_LABELS = (
+    {"label": "Hot Prospect", "interest_status_label": "positive", "interest_status": 101},
+    {"label": "follow_up", "interest_status_label": "neutral", "interest_status": 102},
+)
+CUSTOM_INTEREST_VALUES = tuple(label["interest_status"] for label in CUSTOM_LABELS)
+INTEREST_STATUSES = (1, 2, 3, 4, 0, -1, -2, -3, -4, *CUSTOM_INTEREST_VALUES)
+INTEREST_STATUS_WEIGHTS = (30, 15, 8, 5, 15, 15, 6, 4, 2, 4, 3)
 # The labels a lead goes through to reach its final interest status; every positive path starts
 # with "interested" (1), which is what counts as an opportunity.
 INTEREST_PATHS = {
@@ -44,6 +53,8 @@ INTEREST_PATHS = {
     -2: (-2,),
     -3: (1, -3),
     -4: (1, 2, -4),
+    101: (1, 101),  # "Hot Prospect" (positive) after "interested"
+    102: (102,),  # "follow_up" (neutral)
 }
 OPPORTUNITY = 1
 

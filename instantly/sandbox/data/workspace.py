@@ -9,17 +9,34 @@ stdlib and not thread-safe; the sandbox server serialises access to it.
 from __future__ import annotations
 
 import random
+import uuid
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from . import analytics, volume
 from .accounts import make_account, make_workspace
-from .campaigns import make_campaign
+from .campaigns import make_campaign, not_sending_status
 from .common import ANCHOR, Activity, CampaignData, Clock, NotFound, html_of, text_of, uuid7
 from .emails import UE_MANUAL, build_emails, unibox_row
-from .leads import BLOCKED_DOMAINS, EMAIL_RE, build_leads, check_new_lead, is_flat, new_lead
+from .leads import (
+    BLOCKED_DOMAINS,
+    CUSTOM_LABELS,
+    EMAIL_RE,
+    build_leads,
+    check_new_lead,
+    is_flat,
+    new_lead,
+)
 from .subscriptions import apply_webhook_fields, new_webhook
+
+# Overview interest totals -> the lt_interest_status each counts.
+OVERVIEW_INTEREST_TOTALS = {
+    "total_interested": 1,
+    "total_meeting_booked": 2,
+    "total_meeting_completed": 3,
+    "total_closed": 4,
+}
 
 
 class SandboxWorkspace:
@@ -67,6 +84,8 @@ class SandboxWorkspace:
             )
             for index in range(campaigns)
         ]
+        for index, campaign in enumerate(made):
+            campaign["not_sending_status"] = not_sending_status(campaign, index)
         # Generation number seeds each campaign's leads; listings go in id (= creation) order.
         self._campaign_index = {campaign["id"]: index for index, campaign in enumerate(made)}
         self._campaigns = {c["id"]: c for c in sorted(made, key=lambda c: c["id"])}
@@ -227,6 +246,48 @@ class SandboxWorkspace:
                 rows.append(row)
         return rows
 
+    def campaign_analytics_overview(
+        self, campaign_id: str, start: date | None = None, end: date | None = None
+    ) -> dict[str, Any]:
+        """GET /campaigns/analytics/overview for one campaign: its totals plus the interest
+        totals, each lead counted once per status it reached (Instantly's default, without
+        expand_crm_events). Zeros for a campaign that never sent (unconfirmed)."""
+        campaign = self.campaign(campaign_id)
+        data = self._campaign_data(campaign["id"])
+        row = analytics.campaign_row(campaign, data, start, end) or {}
+        if row:
+            volume.add_totals(row, self._volume_of(campaign["id"], start, end))
+        overview = {name: value for name, value in row.items() if not name.startswith("campaign_")}
+        reached: dict[int, set[str]] = {}
+        for a in data.activity:
+            day = a.at.date()
+            if (
+                a.kind == "interest"
+                and (start is None or day >= start)
+                and (end is None or day <= end)
+            ):
+                reached.setdefault(a.value, set()).add(a.lead_id)
+        for name, code in OVERVIEW_INTEREST_TOTALS.items():
+            overview[name] = len(reached.get(code, ()))
+        return overview
+
+    def lead_labels(self) -> list[dict[str, Any]]:
+        """The workspace's custom lead labels, as GET /lead-labels lists them."""
+        created = self._clock.ts(ANCHOR - timedelta(days=200))
+        namespace = uuid.uuid5(uuid.NAMESPACE_URL, self.workspace["id"])
+        return [
+            {
+                "id": str(uuid.uuid5(namespace, label["label"])),
+                "timestamp_created": created,
+                "created_by": self.workspace["owner"],
+                "organization_id": self.workspace["id"],
+                **label,
+                "description": None,
+                "use_with_ai": False,
+            }
+            for label in CUSTOM_LABELS
+        ]
+
     def campaign_daily_analytics(
         self, campaign_id: str | None = None, start: date | None = None, end: date | None = None
     ) -> list[dict[str, Any]]:
@@ -243,10 +304,16 @@ class SandboxWorkspace:
         return [by_day[day] for day in sorted(by_day)]
 
     def campaign_step_analytics(
-        self, campaign_id: str | None = None, start: date | None = None, end: date | None = None
+        self,
+        campaign_id: str | None = None,
+        start: date | None = None,
+        end: date | None = None,
+        include_opportunities: bool = True,
     ) -> list[dict[str, Any]]:
-        """One row per (step, variant), both zero-based strings as Instantly reportedly sends."""
-        return analytics.step_rows(self._activity_of(campaign_id), start, end)
+        """One row per (step, variant): `step` as webhooks number it, `variant` from 0."""
+        return analytics.step_rows(
+            self._activity_of(campaign_id), start, end, include_opportunities
+        )
 
     def account_daily_analytics(
         self,
