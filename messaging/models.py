@@ -182,6 +182,8 @@ class Message(TenantModel):
         ]
         indexes = [
             GinIndex(fields=["search_vector"], name="message_search_gin"),
+            # Search under RLS goes through `sb_search_message_ids()` (migration 0009).
+            GinIndex(fields=["organization", "search_vector"], name="message_org_search_gin"),
             models.Index(fields=["campaign", "-sent_at"], name="message_campaign_sent_idx"),
             models.Index(fields=["organization", "-sent_at"], name="message_org_sent_idx"),
         ]
