@@ -21,9 +21,9 @@ RLS then reads only that campaign's messages, through its own index, and every m
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.db import DatabaseError, connection, transaction
-from django.conf import settings
 from django.db.models import F, QuerySet, TextField, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Concat

@@ -118,11 +118,7 @@ class Migration(migrations.Migration):
         BtreeGinExtension(),
         AddIndexConcurrently(
             model_name="message",
-            index=GinIndex(
-                fields=["organization", "search_vector"], name="message_org_search_gin"
-            ),
+            index=GinIndex(fields=["organization", "search_vector"], name="message_org_search_gin"),
         ),
-        migrations.RunSQL(
-            CREATE_ROLE + POLICY + FUNCTION + OWN_FUNCTION, REVERSE, elidable=False
-        ),
+        migrations.RunSQL(CREATE_ROLE + POLICY + FUNCTION + OWN_FUNCTION, REVERSE, elidable=False),
     ]

@@ -11,7 +11,7 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 
 from accounts.rls import scope_proof
-from accounts.tenancy import apply_scope, staff_scope, tenant_scope
+from accounts.tenancy import staff_scope, tenant_scope
 from messaging.models import Message
 from messaging.search import search_messages
 from testkit.rows import make_message
