@@ -13,6 +13,7 @@ from django.db import connection
 from django.test.utils import setup_databases, teardown_databases
 
 import testkit
+from accounts import auth_cache
 from accounts.db import as_owner
 
 
@@ -41,6 +42,15 @@ def _end_other_sessions() -> None:
             "WHERE datname = %s AND pid <> pg_backend_pid()",
             [connection.settings_dict["NAME"]],
         )
+
+
+@pytest.fixture(autouse=True)
+def _fresh_auth_cache():
+    """Each test starts with an empty per-process authentication cache (rows of an earlier,
+    rolled-back test must not answer for this one)."""
+    auth_cache.clear()
+    yield
+    auth_cache.clear()
 
 
 @pytest.fixture

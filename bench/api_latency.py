@@ -229,12 +229,13 @@ def load(name: str, large: bool = False) -> None:
             "leads", conn,
             """INSERT INTO campaigns_lead (organization_id, campaign_id, contact_id, instantly_id,
                    status, interest_status, interest_label, last_activity_at, raw, created_at,
-                   updated_at)
+                   updated_at, do_not_contact, proposed_interest_status, score, score_counts,
+                   score_value)
                SELECT ct.organization_id, c.id, ct.id, '',
                       (ARRAY['active', 'completed', 'bounced', 'paused'])[1 + ct.p %% 4],
                       (ARRAY['', '', '', 'interested', 'not_interested', 'out_of_office'])
                           [1 + ct.p %% 6],
-                      '', ct.last_activity_at, '{}', now(), now()
+                      '', ct.last_activity_at, '{}', now(), now(), false, '', 0, '{}', 0
                FROM (SELECT *, row_number() OVER (PARTITION BY organization_id ORDER BY id) AS p
                      FROM campaigns_contact) ct
                JOIN b_campaign c ON c.organization_id = ct.organization_id
@@ -245,12 +246,12 @@ def load(name: str, large: bool = False) -> None:
             "threads", conn,
             """INSERT INTO messaging_thread (organization_id, campaign_id, contact_id, lead_id,
                    instantly_thread_id, subject, message_count, has_reply, is_unread,
-                   last_message_at, last_inbound_at, created_at, updated_at)
+                   last_message_at, last_inbound_at, created_at, updated_at, category)
                SELECT l.organization_id, l.campaign_id, l.contact_id, l.id, '',
                       'Quick question about your pipeline', %s, l.id %% 3 = 0, l.id %% 9 = 0,
                       now() - (l.id %% 80) * interval '1 day',
                       CASE WHEN l.id %% 3 = 0 THEN now() - (l.id %% 80) * interval '1 day' END,
-                      now(), now()
+                      now(), now(), ''
                FROM campaigns_lead l""",
             [MESSAGES_PER_THREAD],
         )  # fmt: skip
@@ -258,7 +259,8 @@ def load(name: str, large: bool = False) -> None:
             "messages", conn,
             """INSERT INTO messaging_message (organization_id, thread_id, campaign_id, contact_id,
                    direction, kind, instantly_email_id, subject, body_text, body_html, snippet,
-                   from_email, to_email, step, variant, sent_at, is_unread, raw, created_at)
+                   from_email, to_email, step, variant, sent_at, is_unread, raw, created_at,
+                   failure_reason, idempotency_key, status, category, category_source)
                SELECT t.organization_id, t.id, t.campaign_id, t.contact_id,
                       CASE WHEN m <= 3 THEN 'outbound' ELSE 'inbound' END,
                       CASE WHEN m <= 3 THEN 'campaign' ELSE 'reply' END, '',
@@ -266,7 +268,7 @@ def load(name: str, large: bool = False) -> None:
                       b.body, '', left(b.body, 120), 'sender@agency.example',
                       'person@company.example', m, 1,
                       t.last_message_at - (%s - m) * interval '2 days',
-                      m > 3 AND t.is_unread, '{}', now()
+                      m > 3 AND t.is_unread, '{}', now(), '', '', '', '', ''
                FROM messaging_thread t, generate_series(1, %s) m,
                     LATERAL (SELECT string_agg(v.w[1 + floor(v.n * random() ^ %s)::int], ' ')
                                         AS body

@@ -326,6 +326,12 @@ CELERY_BEAT_SCHEDULE = {
 WEBHOOK_PAYLOAD_RETENTION_DAYS = env.int("WEBHOOK_PAYLOAD_RETENTION_DAYS", default=90)
 WEBHOOK_PAYLOAD_PRUNE_BATCH = env.int("WEBHOOK_PAYLOAD_PRUNE_BATCH", default=1000)
 
+# --- Authentication cache ------------------------------------------------------------------
+# Token, memberships and staff groups of a caller are kept this many seconds per process: a
+# revocation or role change takes effect at once in the process that made it, within this
+# many seconds in the others (see accounts.auth_cache). 0 turns the cache off.
+API_AUTH_CACHE_SECONDS = env.float("API_AUTH_CACHE_SECONDS", default=5.0)
+
 # --- Search ----------------------------------------------------------------------------------
 # A search ranks (and counts) only the newest this-many matches of the caller's scope: bounded
 # cost for words found in most messages (see messaging.search).
