@@ -317,7 +317,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Small batches, each its own short transaction: never in the receiver's way.
     "instantly-prune-webhook-payloads": {
-        "task": "instantly.webhooks.tasks_prune.prune_webhook_payloads",
+        "task": "instantly.webhooks.prune.prune_webhook_payloads",
         "schedule": env.int("WEBHOOK_PAYLOAD_PRUNE_INTERVAL_SECONDS", default=3600),
     },
 }
@@ -325,6 +325,8 @@ CELERY_BEAT_SCHEDULE = {
 # row and its metadata stay). 0 keeps them forever.
 WEBHOOK_PAYLOAD_RETENTION_DAYS = env.int("WEBHOOK_PAYLOAD_RETENTION_DAYS", default=90)
 WEBHOOK_PAYLOAD_PRUNE_BATCH = env.int("WEBHOOK_PAYLOAD_PRUNE_BATCH", default=1000)
+# Task modules autodiscovery does not find (it looks for `<app>.tasks` only).
+CELERY_IMPORTS = ("instantly.webhooks.prune",)
 
 # --- Authentication cache ------------------------------------------------------------------
 # Token, memberships and staff groups of a caller are kept this many seconds per process: a
