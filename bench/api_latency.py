@@ -115,6 +115,8 @@ def prepare_environment() -> None:
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     os.environ["DEBUG"] = "0"  # Django would keep every query in memory
     os.environ["SECURE_SSL_REDIRECT"] = "0"  # in-process plain HTTP, no TLS proxy
+    os.environ.setdefault("ALLOWED_HOSTS", "testserver")  # Django's test client
+    os.environ.setdefault("APP_DB_PASSWORD", "salesbrain_app")  # the role `migrate` creates
     os.environ.setdefault("SECRET_KEY", "bench-only-" + uuid.uuid4().hex)
     if not os.environ.get("SECRETS_ENCRYPTION_KEYS"):
         from cryptography.fernet import Fernet
@@ -286,6 +288,18 @@ def load(name: str, large: bool = False) -> None:
         print(f"  {'vacuum analyze':<44} {'':>9}       {time.perf_counter() - started:6.1f} s")
     total = time.perf_counter() - load_started
     print(f"  {'generation in all':<44} {'':>9}       {total:6.1f} s  load {load_text()}")
+
+
+def store_scope_key() -> None:
+    """A kept database signed scopes with an earlier run's throwaway SECRET_KEY: store this
+    run's (as `migrate` does), or every scope would verify as empty and see nothing."""
+    from django.db import connection
+
+    from accounts.db import as_owner
+    from accounts.rls import store_scope_key as store
+
+    with as_owner(), connection.cursor() as cursor:
+        store(cursor)
 
 
 def load_text() -> str:
@@ -500,6 +514,8 @@ def main() -> None:
         if not args.reuse:
             print("Loading (as the owner role) ...", flush=True)
             load(args.db, large=args.large)
+        else:
+            store_scope_key()
         run(args)
     finally:
         if args.keep or args.reuse:

@@ -24,7 +24,7 @@ from accounts.models import Membership
 from accounts.roles import SB_ADMIN
 from testkit.clients import key_client
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.auth_cache]
 
 ME = "/api/v1/me/"
 

@@ -104,3 +104,16 @@ def test_search_messages_indexed_and_direct_agree_within_the_scope(tenant_rows, 
             search_messages(Message.objects.all(), "pipeline", indexed=False).values_list("pk")
         )
     assert indexed == direct == {(tenant_rows["a"]["message"].pk,)}
+
+
+def test_a_rare_word_beyond_the_newest_messages_is_still_found(tenant_rows, org_a, org_b):
+    """Step 2 of the function (the GIN index) finds what the newest messages do not hold."""
+    thread = tenant_rows["a"]["thread"]
+    rare = make_message(thread, subject="Zeppelin", sent_at="2026-10-01T10:00:00Z")
+    for day in range(2, 9):  # newer than it, more than 4 x limit
+        make_message(thread, subject="Other", sent_at=f"2026-11-0{day}T10:00:00Z")
+    other_thread = tenant_rows["b"]["thread"]
+    make_message(other_thread, subject="Zeppelin", sent_at="2026-11-20T10:00:00Z")
+    with tenant_scope(org_a.pk):
+        assert found("zeppelin", limit=1) == {rare.pk}
+        assert found("zeppelin", limit=2) == {rare.pk}  # not org B's, though it is newer
