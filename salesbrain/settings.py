@@ -337,7 +337,7 @@ API_AUTH_CACHE_SECONDS = env.float("API_AUTH_CACHE_SECONDS", default=5.0)
 # --- Search ----------------------------------------------------------------------------------
 # A search ranks (and counts) only the newest this-many matches of the caller's scope: bounded
 # cost for words found in most messages (see messaging.search).
-MESSAGE_SEARCH_CANDIDATES = env.int("MESSAGE_SEARCH_CANDIDATES", default=1000)
+MESSAGE_SEARCH_CANDIDATES = env.int("MESSAGE_SEARCH_CANDIDATES", default=500)
 
 
 # --- Outbound notifications ------------------------------------------------------------------

@@ -7,6 +7,8 @@ there: the scope comes from the transaction's signed scope, never from an argume
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.db import DatabaseError, connection, transaction
 
@@ -117,3 +119,19 @@ def test_a_rare_word_beyond_the_newest_messages_is_still_found(tenant_rows, org_
     with tenant_scope(org_a.pk):
         assert found("zeppelin", limit=1) == {rare.pk}
         assert found("zeppelin", limit=2) == {rare.pk}  # not org B's, though it is newer
+
+
+def test_a_frequent_word_is_read_further_back_newest_first(tenant_rows, org_a):
+    """Found in one message in five: the second pass reads further back by sent_at, so the
+    candidates are exactly the newest matches (the GIN step would give the oldest first)."""
+    thread = tenant_rows["a"]["thread"]
+    base = dt.datetime(2026, 11, 10, tzinfo=dt.UTC)
+    matching = []
+    for i in range(60):
+        subject = "Walrus" if i % 5 == 0 else "Other"
+        message = make_message(thread, subject=subject, sent_at=base + dt.timedelta(minutes=i))
+        if subject == "Walrus":
+            matching.append(message.pk)
+    with tenant_scope(org_a.pk):
+        # 8 wanted: the newest 32 messages hold 6 (not enough), a second pass finds 8.
+        assert found("walrus", limit=8) == set(matching[-8:])
