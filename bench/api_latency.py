@@ -37,6 +37,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from django.test.utils import override_settings
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -403,7 +405,7 @@ def explain(org) -> None:
 
 
 def run(args) -> None:
-    from django.test import Client, override_settings
+    from django.test import Client
 
     key, org = customer_token()
     from accounts.tenancy import tenant_scope
@@ -441,6 +443,9 @@ def run(args) -> None:
         results = [
             # Control: the fixed cost of a request (token, tenant scope, DRF), nothing else.
             measure(client, "(baseline: GET /api/v1/me/)", ["/api/v1/me/"], n),
+            # The same without the per-process auth cache (token, memberships, staff groups
+            # looked up on every request, as before accounts.auth_cache).
+            measure_uncached(client, n),
             measure(client, "campaign list", ["/api/v1/campaigns/"], n),
             measure(
                 client, "campaign stats", [f"/api/v1/campaigns/{c}/stats/" for c in campaigns], n
@@ -470,6 +475,14 @@ def run(args) -> None:
             with unindexed_search():
                 results.append(measure(staff, "(before) message search", searches, before_n))
         report("Staff (sb_operator, every organization)", results, search_goal=200)
+
+
+def measure_uncached(client, n: int):
+    from accounts import auth_cache
+
+    with override_settings(API_AUTH_CACHE_SECONDS=0):
+        auth_cache.clear()
+        return measure(client, "(before) GET /api/v1/me/", ["/api/v1/me/"], n)
 
 
 @contextmanager
