@@ -7,8 +7,11 @@ search scanned every message of their organization, and staff search every messa
 The fix keeps isolation in the database: `sb_search_message_ids()` is a SECURITY DEFINER
 function owned by `sb_search_reader`, a role that cannot log in and that nobody is a member of.
 A `FOR SELECT TO sb_search_reader USING (true)` policy makes RLS a no-op for that role only, so
-inside the function the planner may use `message_org_search_gin` (organization_id,
-search_vector; btree_gin) or the global `message_search_gin`. The function itself restricts to
+inside the function the planner may use `message_org_search_gin` (organization_id as text,
+search_vector; btree_gin) or the global `message_search_gin`. The organization is indexed as
+text so that only this function's `organization_id::text = ...` can use the index: on the
+plain column, PostgreSQL chose it for ordinary `organization_id = ...` filters too (a bitmap of
+a whole organization, 317 ms at 1,000,000 messages, where the campaign index takes 3 ms). The function itself restricts to
 the transaction's verified scope (`sb_current_org()` / `sb_staff_bypass()`, the same signed
 scope the policies trust), never to an argument: its optional `only_org` can only narrow a
 scope, and with no scope or a forged one it returns nothing.
@@ -18,7 +21,8 @@ Not atomic: the index is built concurrently so processing keeps writing messages
 
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.operations import AddIndexConcurrently, BtreeGinExtension
-from django.db import migrations
+from django.db import migrations, models
+from django.db.models.functions import Cast
 
 SEARCH_ROLE = "sb_search_reader"
 
@@ -67,6 +71,7 @@ DECLARE
     org uuid := public.sb_current_org();
     scope text;
     newest bigint[];
+    gin_scope text;
     newest_rows integer := 4 * max_rows;
 BEGIN
     IF org IS NOT NULL THEN
@@ -79,6 +84,8 @@ BEGIN
         RETURN;
     END IF;
     scope := CASE WHEN org IS NULL THEN 'true' ELSE 'm.organization_id = $1' END;
+    gin_scope := CASE WHEN org IS NULL THEN 'true'
+                      ELSE 'm.organization_id::text = $1::text' END;
     FOR pass IN 1..2 LOOP
         EXECUTE format(
             'SELECT coalesce(array_agg(w.id ORDER BY w.sent_at DESC, w.id DESC), ''{}'')
@@ -102,7 +109,7 @@ BEGIN
         'SELECT pg_catalog.unnest($3)
          UNION
          (SELECT m.id FROM public.messaging_message AS m
-          WHERE %s AND m.search_vector @@ $2 LIMIT $4)', scope)
+          WHERE %s AND m.search_vector @@ $2 LIMIT $4)', gin_scope)
         USING org, query, newest, max_rows - pg_catalog.cardinality(newest);
 END
 $$;
@@ -143,7 +150,11 @@ class Migration(migrations.Migration):
         BtreeGinExtension(),
         AddIndexConcurrently(
             model_name="message",
-            index=GinIndex(fields=["organization", "search_vector"], name="message_org_search_gin"),
+            index=GinIndex(
+                Cast("organization", output_field=models.TextField()),
+                "search_vector",
+                name="message_org_search_gin",
+            ),
         ),
         migrations.RunSQL(CREATE_ROLE + POLICY + FUNCTION + OWN_FUNCTION, REVERSE, elidable=False),
     ]
