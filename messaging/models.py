@@ -7,7 +7,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
-from django.db.models.functions import Cast, Coalesce
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.managers import TenantModel
@@ -182,14 +182,8 @@ class Message(TenantModel):
         ]
         indexes = [
             GinIndex(fields=["search_vector"], name="message_search_gin"),
-            # Search under RLS goes through `sb_search_message_ids()` (migration 0009). On the
-            # organization *as text*: only that function asks for it so; on the plain column,
-            # PostgreSQL took it for every `organization_id = ...` and read 1,000,000 entries.
-            GinIndex(
-                Cast("organization", output_field=models.TextField()),
-                "search_vector",
-                name="message_org_search_gin",
-            ),
+            # Search under RLS goes through `sb_search_message_ids()` and its own index,
+            # `message_org_search_gin`, made in SQL by migration 0009 (an expression index).
             # Counting a campaign's messages (every list's page count) from the index alone:
             # the row-level security filter needs `organization_id`, here without the table.
             models.Index(

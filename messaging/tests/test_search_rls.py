@@ -135,3 +135,18 @@ def test_a_frequent_word_is_read_further_back_newest_first(tenant_rows, org_a):
     with tenant_scope(org_a.pk):
         # 8 wanted: the newest 32 messages hold 6 (not enough), a second pass finds 8.
         assert found("walrus", limit=8) == set(matching[-8:])
+
+
+def test_stop_words_only_match_nothing(tenant_rows, org_a):
+    """An empty query AND-ed with the organization's lexeme would match every message."""
+    with tenant_scope(org_a.pk):
+        assert found("the") == set()
+        assert found("pipeline") == ids(tenant_rows, "a")
+
+
+def test_message_text_cannot_pose_as_an_organization(tenant_rows, org_a, org_b):
+    """The organization's lexeme has a space, which the text parser never keeps; and the
+    function checks organization_id besides."""
+    make_message(tenant_rows["b"]["thread"], subject=f"org {org_a.pk}", body_text="zebra")
+    with tenant_scope(org_a.pk):
+        assert found("zebra", limit=1) == set()
