@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
-from django.test.utils import setup_databases, teardown_databases
+from django.test.utils import override_settings, setup_databases, teardown_databases
 
 import testkit
+from accounts import auth_cache
 from accounts.db import as_owner
 
 
@@ -41,6 +42,21 @@ def _end_other_sessions() -> None:
             "WHERE datname = %s AND pid <> pg_backend_pid()",
             [connection.settings_dict["NAME"]],
         )
+
+
+@pytest.fixture(autouse=True)
+def _auth_cache(request):
+    """The per-process authentication cache (`accounts.auth_cache`) is off in tests unless
+    marked `auth_cache`: a test may change a membership or a token behind the signals (an
+    `update()`) and expect the next request to see it, and query counts stay those of the
+    request itself. The tests of the cache turn it on with the mark."""
+    auth_cache.clear()
+    if request.node.get_closest_marker("auth_cache"):
+        yield
+    else:
+        with override_settings(API_AUTH_CACHE_SECONDS=0):
+            yield
+    auth_cache.clear()
 
 
 @pytest.fixture

@@ -138,9 +138,17 @@ def _key_from_header(request) -> str | None:
 
 
 def _lookup(key: str):
-    token = (
-        ApiToken.objects.active().select_related("user").filter(digest=token_digest(key)).first()
-    )
+    """(user, token) of an active key; from `auth_cache` when this process saw it lately."""
+    from . import auth_cache
+
+    digest = token_digest(key)
+    token = auth_cache.cached_token(digest)
+    if token is None:
+        seen = auth_cache.generation()
+        token = ApiToken.objects.active().select_related("user").filter(digest=digest).first()
+        if token is not None and token.user.is_active:
+            auth_cache.store_token(digest, token, seen)
+            token = auth_cache.cached_token(digest) or token
     if token is None or not token.user.is_active:
         raise exceptions.AuthenticationFailed(
             "Invalid, expired or revoked token.", code="authentication_failed"
@@ -149,6 +157,7 @@ def _lookup(key: str):
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
+        auth_cache.touch_token(digest, now)
     return token.user, token
 
 

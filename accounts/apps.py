@@ -9,9 +9,10 @@ class AccountsConfig(AppConfig):
     def ready(self):
         from django.contrib.auth.signals import user_logged_in
 
-        from . import sessions, signals
+        from . import auth_cache, sessions, signals
 
         user_logged_in.connect(sessions.mark_fresh, dispatch_uid="sb_session_fresh")
+        auth_cache.connect_invalidation()
 
         # Last app to migrate is unknown: run after every app, the handler is idempotent.
         post_migrate.connect(signals.grant_app_role_after_migrate, dispatch_uid="sb_grant")

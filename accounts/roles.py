@@ -38,4 +38,7 @@ def is_agency_admin(user) -> bool:
     """sb_admin or superuser: may manage users, roles and connection keys."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
+    cached = getattr(user, "_sb_is_admin", None)  # set by accounts.tenant_resolution
+    if cached is not None:
+        return cached
     return user.is_superuser or user.groups.filter(name=SB_ADMIN).exists()

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 
 from rest_framework.exceptions import APIException
 
+from . import auth_cache
 from .api_tokens import authenticate_request_token
 from .models import Membership, Organization
-from .roles import is_agency_staff
+from .roles import SB_ADMIN, STAFF_GROUPS
 
 SESSION_ORG_KEY = "organization_id"
 
@@ -42,6 +43,31 @@ def request_user(request):
     return None
 
 
+def user_principal(user) -> auth_cache.Principal:
+    """The user's memberships and staff flags: one query for each, or none when cached.
+
+    Both flags come from one query of the staff groups, and are left on the user object for
+    `is_agency_staff` / `is_agency_admin`.
+    """
+    principal = auth_cache.cached_principal(user.pk)
+    if principal is None:
+        seen = auth_cache.generation()
+        memberships = Membership.objects.filter(user=user).select_related("organization")
+        groups = set()
+        if user.is_active and not user.is_superuser:
+            groups = set(user.groups.filter(name__in=STAFF_GROUPS).values_list("name", flat=True))
+        principal = auth_cache.Principal(
+            memberships=tuple(memberships.order_by("created_at")),
+            is_staff=user.is_active and (user.is_superuser or bool(groups)),
+            is_admin=user.is_active and (user.is_superuser or SB_ADMIN in groups),
+        )
+        auth_cache.store_principal(user.pk, principal, seen)
+        principal = auth_cache.cached_principal(user.pk) or principal
+    user._sb_is_staff = principal.is_staff
+    user._sb_is_admin = principal.is_admin
+    return principal
+
+
 def _staff_selection(selected, memberships) -> Organization | None:
     """The organization a staff member chose to view as (stale or malformed choice: none)."""
     if not selected:
@@ -59,11 +85,10 @@ def resolve_request_tenant(request) -> ResolvedTenant:
     user = request_user(request)
     if user is None:
         return ResolvedTenant(user=None)
-    memberships = list(
-        Membership.objects.filter(user=user).select_related("organization").order_by("created_at")
-    )
+    principal = user_principal(user)
+    memberships = list(principal.memberships)
     request.memberships = memberships
-    staff = is_agency_staff(user)
+    staff = principal.is_staff
     selected = request.session.get(SESSION_ORG_KEY) if hasattr(request, "session") else None
     membership = next((m for m in memberships if str(m.organization_id) == selected), None)
     if membership is None and memberships:

@@ -1,6 +1,7 @@
-"""Benchmark: API latency as a customer, at 1,000,000 messages.
+"""Benchmark: API latency as a customer, at 1,000,000 messages (or 5,000,000 with --large).
 
     .venv/bin/python bench/api_latency.py [--requests N] [--keep] [--reuse] [--db NAME] [--explain]
+        [--large] [--before-requests N]
 
 Creates its own database beside DATABASE_URL's (owner role, default root@127.0.0.1:5432),
 migrates it with `manage.py migrate`, and loads as the owner, in SQL (INSERT ... SELECT
@@ -15,6 +16,12 @@ row-level security, DRF, serializers; no network) and prints p50 / p95 / max in 
 campaign list, campaign stats, message list of a campaign, organization stats, message search.
 Goal: p95 < 50 ms for lists and stats, < 100 ms for search. The database is dropped at the end
 unless --keep (--reuse skips creating and loading a database kept earlier).
+
+--large: 5,000,000 messages, 1,000,000 of them in the customer's organization (org-042: 200,000
+threads; the 99 others share the rest). Then a staff run too: an sb_operator's token, lists and
+search over every organization (search goal p95 < 200 ms). Beside each search it measures the
+search as it was before the indexed path (`indexed=False`: the text match under row-level
+security), with --before-requests requests, as the baseline of the same run.
 """
 
 from __future__ import annotations
@@ -26,13 +33,18 @@ import subprocess
 import sys
 import time
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
+
+from django.test.utils import override_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 ORGS, CAMPAIGNS_PER_ORG, CONTACTS_PER_ORG, MESSAGES_PER_THREAD, DAYS = 100, 50, 2000, 5, 90
+# --large: the customer's organization holds 1,000,000 of 5,000,000 messages.
+CUSTOMER_SLUG, LARGE_CUSTOMER_CONTACTS, LARGE_OTHER_CONTACTS = "org-042", 200_000, 8_081
 # Most common first: word k of n is drawn with probability ~ (k/n)^(1/SKEW - 1), a Zipf-like
 # tail, so "thanks" is in most messages and "budget" in a few percent, as in real email.
 SKEW = 2.5
@@ -56,6 +68,10 @@ def parse_args():
     parser.add_argument("--reuse", action="store_true", help="use a kept, loaded database")
     parser.add_argument("--db", default="bench_api_latency", help="database name")
     parser.add_argument("--explain", action="store_true", help="print query plans")
+    parser.add_argument("--large", action="store_true", help="5M messages, 1M in one org")
+    parser.add_argument(
+        "--before-requests", type=int, default=20, help="requests per search, old path"
+    )
     return parser.parse_args()
 
 
@@ -101,6 +117,8 @@ def prepare_environment() -> None:
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     os.environ["DEBUG"] = "0"  # Django would keep every query in memory
     os.environ["SECURE_SSL_REDIRECT"] = "0"  # in-process plain HTTP, no TLS proxy
+    os.environ.setdefault("ALLOWED_HOSTS", "testserver")  # Django's test client
+    os.environ.setdefault("APP_DB_PASSWORD", "salesbrain_app")  # the role `migrate` creates
     os.environ.setdefault("SECRET_KEY", "bench-only-" + uuid.uuid4().hex)
     if not os.environ.get("SECRETS_ENCRYPTION_KEYS"):
         from cryptography.fernet import Fernet
@@ -138,8 +156,14 @@ def step(label: str, conn, sql: str, params=None) -> None:
     print(f"  {label:<44} {rows:>9} rows  {time.perf_counter() - started:6.1f} s", flush=True)
 
 
-def load(name: str) -> None:
+def load(name: str, large: bool = False) -> None:
     connection_id = shared_connection_id()
+    load_started = time.perf_counter()
+    # Contacts (so leads, threads, five messages each) per organization.
+    if large:
+        per_org = [CUSTOMER_SLUG, LARGE_CUSTOMER_CONTACTS, LARGE_OTHER_CONTACTS]
+    else:
+        per_org = [CUSTOMER_SLUG, CONTACTS_PER_ORG, CONTACTS_PER_ORG]
     with psql(name) as conn:
         # Bulk load: foreign keys are consistent by construction; indexes built once, after.
         conn.execute("SET session_replication_role = replica")
@@ -161,7 +185,7 @@ def load(name: str) -> None:
             [ORGS],
         )  # fmt: skip
         conn.execute(
-            """CREATE TEMP TABLE b_org AS SELECT id, row_number() OVER (ORDER BY slug) AS n
+            """CREATE TEMP TABLE b_org AS SELECT id, slug, row_number() OVER (ORDER BY slug) AS n
                FROM accounts_organization"""
         )
         step(
@@ -201,19 +225,21 @@ def load(name: str) -> None:
                SELECT o.id, 'person' || p || '@company' || (p %% 700) || '.example',
                       'First' || p, 'Last' || p, 'Company ' || (p %% 700), '{}',
                       now() - (p %% 90) * interval '1 day', now(), now()
-               FROM b_org o, generate_series(1, %s) p""",
-            [CONTACTS_PER_ORG],
+               FROM b_org o,
+                    generate_series(1, CASE WHEN o.slug = %s THEN %s ELSE %s END) p""",
+            per_org,
         )  # fmt: skip
         step(
             "leads", conn,
             """INSERT INTO campaigns_lead (organization_id, campaign_id, contact_id, instantly_id,
                    status, interest_status, interest_label, last_activity_at, raw, created_at,
-                   updated_at)
+                   updated_at, do_not_contact, proposed_interest_status, score, score_counts,
+                   score_value)
                SELECT ct.organization_id, c.id, ct.id, '',
                       (ARRAY['active', 'completed', 'bounced', 'paused'])[1 + ct.p %% 4],
                       (ARRAY['', '', '', 'interested', 'not_interested', 'out_of_office'])
                           [1 + ct.p %% 6],
-                      '', ct.last_activity_at, '{}', now(), now()
+                      '', ct.last_activity_at, '{}', now(), now(), false, '', 0, '{}', 0
                FROM (SELECT *, row_number() OVER (PARTITION BY organization_id ORDER BY id) AS p
                      FROM campaigns_contact) ct
                JOIN b_campaign c ON c.organization_id = ct.organization_id
@@ -224,12 +250,12 @@ def load(name: str) -> None:
             "threads", conn,
             """INSERT INTO messaging_thread (organization_id, campaign_id, contact_id, lead_id,
                    instantly_thread_id, subject, message_count, has_reply, is_unread,
-                   last_message_at, last_inbound_at, created_at, updated_at)
+                   last_message_at, last_inbound_at, created_at, updated_at, category)
                SELECT l.organization_id, l.campaign_id, l.contact_id, l.id, '',
                       'Quick question about your pipeline', %s, l.id %% 3 = 0, l.id %% 9 = 0,
                       now() - (l.id %% 80) * interval '1 day',
                       CASE WHEN l.id %% 3 = 0 THEN now() - (l.id %% 80) * interval '1 day' END,
-                      now(), now()
+                      now(), now(), ''
                FROM campaigns_lead l""",
             [MESSAGES_PER_THREAD],
         )  # fmt: skip
@@ -237,7 +263,8 @@ def load(name: str) -> None:
             "messages", conn,
             """INSERT INTO messaging_message (organization_id, thread_id, campaign_id, contact_id,
                    direction, kind, instantly_email_id, subject, body_text, body_html, snippet,
-                   from_email, to_email, step, variant, sent_at, is_unread, raw, created_at)
+                   from_email, to_email, step, variant, sent_at, is_unread, raw, created_at,
+                   failure_reason, idempotency_key, status, category, category_source)
                SELECT t.organization_id, t.id, t.campaign_id, t.contact_id,
                       CASE WHEN m <= 3 THEN 'outbound' ELSE 'inbound' END,
                       CASE WHEN m <= 3 THEN 'campaign' ELSE 'reply' END, '',
@@ -245,7 +272,7 @@ def load(name: str) -> None:
                       b.body, '', left(b.body, 120), 'sender@agency.example',
                       'person@company.example', m, 1,
                       t.last_message_at - (%s - m) * interval '2 days',
-                      m > 3 AND t.is_unread, '{}', now()
+                      m > 3 AND t.is_unread, '{}', now(), '', '', '', '', ''
                FROM messaging_thread t, generate_series(1, %s) m,
                     LATERAL (SELECT string_agg(v.w[1 + floor(v.n * random() ^ %s)::int], ' ')
                                         AS body
@@ -261,9 +288,44 @@ def load(name: str) -> None:
         started = time.perf_counter()
         conn.execute("VACUUM ANALYZE")
         print(f"  {'vacuum analyze':<44} {'':>9}       {time.perf_counter() - started:6.1f} s")
+    total = time.perf_counter() - load_started
+    print(f"  {'generation in all':<44} {'':>9}       {total:6.1f} s  load {load_text()}")
 
 
-def customer_token(org_slug: str = "org-042") -> tuple[str, object]:
+def store_scope_key() -> None:
+    """A kept database signed scopes with an earlier run's throwaway SECRET_KEY: store this
+    run's (as `migrate` does), or every scope would verify as empty and see nothing."""
+    from django.db import connection
+
+    from accounts.db import as_owner
+    from accounts.rls import store_scope_key as store
+
+    with as_owner(), connection.cursor() as cursor:
+        store(cursor)
+
+
+def load_text() -> str:
+    one, five, _ = os.getloadavg()
+    return f"{one:.2f}/{five:.2f} (1/5 min) on {os.cpu_count()} CPUs"
+
+
+def staff_token() -> str:
+    """An agency operator (sb_operator, every organization) and a personal API token of theirs."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    from accounts.api_tokens import ApiToken
+    from accounts.roles import SB_OPERATOR
+
+    user, _ = get_user_model().objects.get_or_create(
+        username="bench-staff", defaults={"is_staff": True}
+    )
+    user.groups.add(Group.objects.get_or_create(name=SB_OPERATOR)[0])
+    _token, key = ApiToken.issue(user, "bench")
+    return key
+
+
+def customer_token(org_slug: str = CUSTOMER_SLUG) -> tuple[str, object]:
     """An owner of one organization, and a personal API token of theirs."""
     from django.contrib.auth import get_user_model
 
@@ -299,7 +361,7 @@ class QueryTimer:
             self.total += time.perf_counter() - started
 
 
-def measure(client, label: str, urls: list[str], n: int) -> tuple[str, dict[str, list[float]]]:
+def measure(client, label: str, urls: list[str], n: int) -> tuple[str, dict, str]:
     """Wall time per request, and what it was spent on: this process's CPU (Django, DRF) and
     database calls. On a busy machine wall > cpu + db: the rest is waiting for a CPU."""
     from django.db import connection
@@ -318,7 +380,7 @@ def measure(client, label: str, urls: list[str], n: int) -> tuple[str, dict[str,
         samples["wall"].append(wall * 1000)
         samples["cpu"].append(cpu * 1000)
         samples["db"].append(timer.total * 1000)
-    return label, samples
+    return label, samples, load_text().split(" (")[0]
 
 
 def explain(org) -> None:
@@ -343,7 +405,7 @@ def explain(org) -> None:
 
 
 def run(args) -> None:
-    from django.test import Client, override_settings
+    from django.test import Client
 
     key, org = customer_token()
     from accounts.tenancy import tenant_scope
@@ -369,47 +431,88 @@ def run(args) -> None:
     if args.explain:
         explain(org)
 
-    client = Client(HTTP_AUTHORIZATION=f"Token {key}")
     from django.conf import settings
 
     rates = {"anon": None, "user": None, "token": None, "sync": None}
-    load_before = os.getloadavg()[0]
+    n, before_n = args.requests, args.before_requests
+    searches = [f"/api/v1/messages/search/?q={q}" for q in SEARCHES]
     with override_settings(
         REST_FRAMEWORK={**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
     ):
+        client = Client(HTTP_AUTHORIZATION=f"Token {key}")
         results = [
             # Control: the fixed cost of a request (token, tenant scope, DRF), nothing else.
-            measure(client, "(baseline: GET /api/v1/me/)", ["/api/v1/me/"], args.requests),
-            measure(client, "campaign list", ["/api/v1/campaigns/"], args.requests),
+            measure(client, "(baseline: GET /api/v1/me/)", ["/api/v1/me/"], n),
+            # The same without the per-process auth cache (token, memberships, staff groups
+            # looked up on every request, as before accounts.auth_cache).
+            measure_uncached(client, n),
+            measure(client, "campaign list", ["/api/v1/campaigns/"], n),
             measure(
-                client, "campaign stats",
-                [f"/api/v1/campaigns/{c}/stats/" for c in campaigns], args.requests,
+                client, "campaign stats", [f"/api/v1/campaigns/{c}/stats/" for c in campaigns], n
             ),
             measure(
                 client, "message list of a campaign",
-                [f"/api/instantly/campaign/{c}/messages" for c in campaigns], args.requests,
+                [f"/api/instantly/campaign/{c}/messages" for c in campaigns], n,
             ),
-            measure(client, "organization stats", ["/api/v1/stats/"], args.requests),
-            measure(
-                client, "message search",
-                [f"/api/v1/messages/search/?q={q}" for q in SEARCHES], args.requests,
-            ),
+            measure(client, "organization stats", ["/api/v1/stats/"], n),
+            measure(client, "message search", searches, n),
         ]  # fmt: skip
-    loads = f"{load_before:.1f} -> {os.getloadavg()[0]:.1f}"
-    print(f"\nLoad average (1 min) before -> after: {loads} on {os.cpu_count()} CPUs")
+        if before_n:
+            with unindexed_search():
+                results.append(measure(client, "(before) message search", searches, before_n))
+        report(f"Customer of {org.name}", results, search_goal=100)
+        if not args.large:
+            return
+        staff = Client(HTTP_AUTHORIZATION=f"Token {staff_token()}")
+        results = [
+            measure(staff, "(baseline: GET /api/v1/me/)", ["/api/v1/me/"], n),
+            measure(staff, "campaign list", ["/api/v1/campaigns/"], n),
+            measure(staff, "organization stats", ["/api/v1/stats/"], n),
+            measure(staff, "message list", ["/api/v1/messages/"], n),
+            measure(staff, "message search", searches, n),
+        ]
+        if before_n:
+            with unindexed_search():
+                results.append(measure(staff, "(before) message search", searches, before_n))
+        report("Staff (sb_operator, every organization)", results, search_goal=200)
+
+
+def measure_uncached(client, n: int):
+    from accounts import auth_cache
+
+    with override_settings(API_AUTH_CACHE_SECONDS=0):
+        auth_cache.clear()
+        return measure(client, "(before) GET /api/v1/me/", ["/api/v1/me/"], n)
+
+
+@contextmanager
+def unindexed_search():
+    """The search as it was before the indexed path: the text match under RLS (the baseline)."""
+    from messaging import filters, search
+
+    original = search.search_messages
+    filters.search.search_messages = lambda *a, **kw: original(*a, **{**kw, "indexed": False})
+    try:
+        yield
+    finally:
+        filters.search.search_messages = original
+
+
+def report(title: str, results, search_goal: int) -> None:
+    print(f"\n{title}; load average (1/5 min) beside each row, {os.cpu_count()} CPUs")
     print(
         f"{'endpoint':<30} {'p50 ms':>7} {'p95 ms':>7} {'max ms':>7}  {'goal (p95)':<14}"
-        f"{'p50 cpu':>8} {'p50 db':>7}"
+        f"{'p50 cpu':>8} {'p50 db':>7}  load"
     )
-    for label, samples in results:
+    for label, samples, load in results:
         wall = samples["wall"]
-        goal = 100 if label == "message search" else 50
+        goal = search_goal if label.endswith("message search") else 50
         p95 = percentile(wall, 95)
         verdict = "" if label.startswith("(") else f"< {goal} " + ("ok" if p95 < goal else "MISSED")
         print(
             f"{label:<30} {statistics.median(wall):7.1f} {p95:7.1f} {max(wall):7.1f}  "
             f"{verdict:<14}{statistics.median(samples['cpu']):8.1f}"
-            f"{statistics.median(samples['db']):8.1f}"
+            f"{statistics.median(samples['db']):8.1f}  {load}"
         )
 
 
@@ -423,7 +526,9 @@ def main() -> None:
     try:
         if not args.reuse:
             print("Loading (as the owner role) ...", flush=True)
-            load(args.db)
+            load(args.db, large=args.large)
+        else:
+            store_scope_key()
         run(args)
     finally:
         if args.keep or args.reuse:

@@ -170,13 +170,24 @@ class WebhookEvent(TenantModel):
     claimed_at = models.DateTimeField(null=True, blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+    # When the raw payload of this processed event was dropped (`webhooks.prune`): the row and
+    # its metadata stay, `payload` is then `{}`.
+    payload_pruned_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-received_at"]
         constraints = [
             models.UniqueConstraint(fields=["connection", "dedupe_key"], name="uniq_delivery")
         ]
-        indexes = [models.Index(fields=["status", "received_at"], name="webhookevent_sweep_idx")]
+        indexes = [
+            models.Index(fields=["status", "received_at"], name="webhookevent_sweep_idx"),
+            # Only what pruning has still to do: it never re-reads pruned rows.
+            models.Index(
+                fields=["received_at"],
+                name="webhookevent_prune_idx",
+                condition=models.Q(status="processed", payload_pruned_at__isnull=True),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.event_type_raw or self.event_type} #{self.pk}"

@@ -101,5 +101,12 @@ class MessageSearchFilter(MessageFilter):
     class Meta(MessageFilter.Meta):
         fields = ["q", *MessageFilter.Meta.fields]
 
+    # Filters that leave at most a campaign's messages: match those directly (see search).
+    NARROWING = ("campaign", "thread", "contact")
+
     def filter_q(self, queryset, name, value):
-        return search.search_messages(queryset, value)
+        data = self.form.cleaned_data
+        narrowed = any(data.get(field) not in (None, "") for field in self.NARROWING)
+        return search.search_messages(
+            queryset, value, indexed=not narrowed, only_org=data.get("organization")
+        )

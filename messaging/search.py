@@ -7,13 +7,25 @@ weighs more than body) and carry a highlighted snippet. PostgreSQL's `ts_headlin
 matches but does not escape the text around them, and an email body is untrusted; so it marks
 with control characters, and `render_headline` escapes the text before turning those into
 `<mark>` tags.
+
+**Under row-level security the GIN index is unusable from an ordinary query** (`@@` is not
+leakproof, so PostgreSQL filters by the policies first and matches every row it kept). So the
+matching runs in `sb_search_message_ids()` (migration 0009), a SECURITY DEFINER function that
+reads the transaction's verified scope itself and may use the indexes; it returns the ids of the
+newest `SEARCH_CANDIDATES` matches, and only those are ranked and filtered here. A word found in
+most messages thus costs a few hundred rows, not the whole organization; the price is that a
+search (and its `count`) covers the newest matches, not every match of years of mail. A search
+narrowed to one campaign, thread or lead matches in SQL directly instead (`indexed=False`):
+RLS then reads only that campaign's messages, through its own index, and every match counts.
 """
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.db import DatabaseError, connection, transaction
 from django.db.models import F, QuerySet, TextField, Value
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Concat
 from django.utils.html import escape
 
@@ -47,14 +59,35 @@ def parse_error(text: str) -> str | None:
     return None
 
 
-def search_messages(messages: QuerySet, text: str) -> QuerySet:
+def candidate_ids(text: str, *, only_org=None, limit: int | None = None) -> RawSQL:
+    """The ids of the newest messages matching `text` in the transaction's scope (a subquery).
+
+    The scope comes from the database session, never from here: `only_org` can only narrow it
+    (staff searching one organization); a customer naming another organization gets nothing.
+    """
+    limit = limit or settings.MESSAGE_SEARCH_CANDIDATES
+    return RawSQL(
+        "SELECT public.sb_search_message_ids(websearch_to_tsquery(%s::regconfig, %s), %s, %s)",
+        [CONFIG, text, limit, str(only_org) if only_org else None],
+    )
+
+
+def search_messages(
+    messages: QuerySet, text: str, *, indexed: bool = True, only_org=None
+) -> QuerySet:
     """`messages` matching `text`, annotated with `rank` and `headline_raw` (see module doc).
 
+    `indexed` (the default) matches through the index, among the newest matches; `False`
+    matches in the query itself, for a queryset already narrowed to a few thousand rows.
     The headline is costly; PostgreSQL computes it after ORDER BY ... LIMIT, so only for the
     page of results, not for every match.
     """
     query = search_query(text)
-    return messages.filter(search_vector=query).annotate(
+    if indexed:
+        messages = messages.filter(pk__in=candidate_ids(text, only_org=only_org))
+    else:
+        messages = messages.filter(search_vector=query)
+    return messages.annotate(
         rank=SearchRank(F("search_vector"), query),
         headline_raw=SearchHeadline(
             Concat("subject", Value("\n"), "body_text", output_field=TextField()),

@@ -162,7 +162,7 @@ def inbox(request):
     elif state == "done":
         threads = triage.done(threads, True)
     if data.get("q"):
-        threads = _best_match_first(threads, org, data["q"])
+        threads = _best_match_first(threads, org, data["q"], narrowed=bool(data.get("campaign")))
     page = Paginator(threads, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -183,14 +183,16 @@ def inbox(request):
     )
 
 
-def _best_match_first(threads, org, text: str):
+def _best_match_first(threads, org, text: str, *, narrowed: bool = False):
     """Threads with a message matching `text`, best match first, with its highlighted words.
 
     Which threads match is one lookup in the search index (`thread IN (...)`); the rank and
     the snippet are then computed per matching thread. (Filtering on the rank subquery instead
-    made PostgreSQL run it for every thread of the inbox, twice.)
+    made PostgreSQL run it for every thread of the inbox, twice.) Within one campaign every
+    match counts; otherwise the newest matches do (see `messaging.search`).
     """
-    matching = search.search_messages(Message.objects.filter(organization=org), text)
+    messages = Message.objects.filter(organization=org)
+    matching = search.search_messages(messages, text, indexed=not narrowed)
     best = matching.filter(thread=OuterRef("pk")).order_by("-rank", "-sent_at")
     return (
         threads.filter(pk__in=matching.values("thread_id"))

@@ -315,7 +315,29 @@ CELERY_BEAT_SCHEDULE = {
         "task": "messaging.tasks.decay_lead_scores",
         "schedule": env.int("LEAD_SCORE_DECAY_INTERVAL_SECONDS", default=3600),
     },
+    # Small batches, each its own short transaction: never in the receiver's way.
+    "instantly-prune-webhook-payloads": {
+        "task": "instantly.webhooks.prune.prune_webhook_payloads",
+        "schedule": env.int("WEBHOOK_PAYLOAD_PRUNE_INTERVAL_SECONDS", default=3600),
+    },
 }
+# Raw payloads of processed webhook events older than this many days are dropped (the event
+# row and its metadata stay). 0 keeps them forever.
+WEBHOOK_PAYLOAD_RETENTION_DAYS = env.int("WEBHOOK_PAYLOAD_RETENTION_DAYS", default=90)
+WEBHOOK_PAYLOAD_PRUNE_BATCH = env.int("WEBHOOK_PAYLOAD_PRUNE_BATCH", default=1000)
+# Task modules autodiscovery does not find (it looks for `<app>.tasks` only).
+CELERY_IMPORTS = ("instantly.webhooks.prune",)
+
+# --- Authentication cache ------------------------------------------------------------------
+# Token, memberships and staff groups of a caller are kept this many seconds per process: a
+# revocation or role change takes effect at once in the process that made it, within this
+# many seconds in the others (see accounts.auth_cache). 0 turns the cache off.
+API_AUTH_CACHE_SECONDS = env.float("API_AUTH_CACHE_SECONDS", default=5.0)
+
+# --- Search ----------------------------------------------------------------------------------
+# A search ranks (and counts) only the newest this-many matches of the caller's scope: bounded
+# cost for words found in most messages (see messaging.search).
+MESSAGE_SEARCH_CANDIDATES = env.int("MESSAGE_SEARCH_CANDIDATES", default=500)
 
 
 # --- Outbound notifications ------------------------------------------------------------------

@@ -46,9 +46,9 @@ class _WindowCountPaginator(Paginator):
 class WindowCountPagination(StandardPagination):
     """The same pages and JSON as `StandardPagination`, in one query instead of two.
 
-    For full-text search: there, a separate COUNT would run the whole text match a second time
-    (row-level security keeps PostgreSQL from using the GIN index for it, see
-    `messaging.search`), while the page query already visits every match to rank them.
+    For full-text search: there, a separate COUNT would run the text match (or the search
+    function, see `messaging.search`) a second time, while the page query already visits every
+    candidate to rank them.
     """
 
     django_paginator_class = _WindowCountPaginator
