@@ -159,26 +159,22 @@ DATABASES = {
         "CONN_HEALTH_CHECKS": env.bool("CONN_HEALTH_CHECKS", default=False),
     }
 }
-# A connection pool per process (psycopg_pool, through Django's own support) for ASGI serving:
-# there a request may run on any thread, and per-thread persistent connections piled up until
-# PostgreSQL ran out of slots, while opening one per request cost ~5 s at p95 in
-# bench/feed_latency.py. gunicorn.conf.py turns it on for the server; `runserver`, tests and
-# Celery (prefork: one thread per process) keep CONN_MAX_AGE. Size it so that
-# workers x DB_POOL_MAX_SIZE stays well under PostgreSQL's max_connections. Pooling is safe
-# with the signed tenant scope: it is set per transaction (`set_config(..., true)`) and signed
-# with the connection's own backend pid, which a pooled connection keeps.
+# A connection pool per process (Django's psycopg pool, see salesbrain.db_pool) for ASGI
+# serving: gunicorn.conf.py turns it on for the server; `runserver`, tests and Celery (prefork:
+# one thread per process) keep CONN_MAX_AGE. Size it so that workers x DB_POOL_MAX_SIZE stays
+# well under PostgreSQL's max_connections.
 DB_POOL_MAX_SIZE = env.int("DB_POOL_MAX_SIZE", default=0)
 if DB_POOL_MAX_SIZE > 0:
+    from salesbrain.db_pool import pool_options
+
     DATABASES["default"]["CONN_MAX_AGE"] = 0  # Django requires it: the pool keeps them open
     DATABASES["default"]["OPTIONS"] = {
         **DATABASES["default"].get("OPTIONS", {}),
-        "pool": {
-            "min_size": min(env.int("DB_POOL_MIN_SIZE", default=2), DB_POOL_MAX_SIZE),
-            "max_size": DB_POOL_MAX_SIZE,
-            # A request waits this long for a free connection, then fails (503 at the
-            # receiver, which the sender retries) instead of queueing without end.
-            "timeout": env.float("DB_POOL_TIMEOUT", default=10.0),
-        },
+        "pool": pool_options(
+            max_size=DB_POOL_MAX_SIZE,
+            min_size=env.int("DB_POOL_MIN_SIZE", default=2),
+            timeout=env.float("DB_POOL_TIMEOUT", default=10.0),
+        ),
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
