@@ -96,7 +96,7 @@ def prepare() -> dict:
 
 
 def start(
-    database_url: str, port: int, workers: int, web_env: dict[str, str]
+    database_url: str, port: int, workers: int, web_env: dict[str, str], worker_class: str
 ) -> tuple[subprocess.Popen, subprocess.Popen]:
     env = bench_environment(
         database_url,
@@ -108,8 +108,8 @@ def start(
         GUNICORN_WORKERS=str(workers),
     )
     web = subprocess.Popen(
-        [str(BIN / "gunicorn"), "salesbrain.asgi:application", "-k",
-         "uvicorn_worker.UvicornWorker", "--log-level", "warning", "--backlog", "2048"],
+        [str(BIN / "gunicorn"), "salesbrain.asgi:application", "-k", worker_class,
+         "--log-level", "warning", "--backlog", "2048"],
         cwd=ROOT, env={**env, **web_env},
     )  # fmt: skip
     worker = subprocess.Popen(
@@ -432,6 +432,11 @@ def main() -> int:
         help="DB_POOL_MAX_SIZE for the web workers (0 = no pool; default: gunicorn.conf.py's)",
     )
     parser.add_argument("--conn-max-age", help="CONN_MAX_AGE for the web workers without a pool")
+    parser.add_argument(
+        "--worker-class",
+        default="uvicorn_worker.UvicornWorker",
+        help="gunicorn worker class (uvicorn_worker.UvicornH11Worker: pure-Python HTTP and loop)",
+    )
     args = parser.parse_args()
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} "
           f"on {os.cpu_count()} cores")  # fmt: skip
@@ -451,7 +456,7 @@ def main() -> int:
             )
             if value is not None
         }
-        web, worker = start(database_url, port, args.workers, web_env)
+        web, worker = start(database_url, port, args.workers, web_env, args.worker_class)
         try:
             time.sleep(3)  # the worker connects to the broker
             with Announcements(database_url) as announcements:
@@ -480,7 +485,7 @@ def main() -> int:
             connections.close_all()
     pool = args.db_pool_max_size or "gunicorn.conf.py's"
     print(
-        f"gunicorn {args.workers} uvicorn workers (DB_POOL_MAX_SIZE {pool}, CONN_MAX_AGE "
+        f"gunicorn {args.workers} workers {args.worker_class} (DB_POOL_MAX_SIZE {pool}, CONN_MAX_AGE "
         f"{args.conn_max_age or 'default'}), Celery worker concurrency 2, Redis broker"
     )
     report("baseline", baseline)

@@ -28,7 +28,7 @@ from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
-from asgiref.sync import sync_to_async
+from asgiref.sync import SyncToAsync, sync_to_async
 from django.db import close_old_connections, connections
 
 from accounts.tenancy import staff_scope, tenant_scope
@@ -49,6 +49,26 @@ def close_old_connections_now() -> None:
     for connection in connections.all(initialized_only=True):
         if not connection.in_atomic_block:
             connection.close()
+
+
+def release_request_thread() -> None:
+    """Let the request's own sync thread end: an open stream needs none.
+
+    Django runs each ASGI request in a `ThreadSensitiveContext`, whose one-thread executor (the
+    thread the sync middleware ran on) lives until the response ends: every open stream kept
+    an idle OS thread (200 streams, 200 threads). Shutting the executor down now ends it; a
+    later thread-sensitive call of the same request (Django's `request_finished` when the
+    stream closes) gets a fresh one. Uses asgiref's bookkeeping, guarded: if it ever changes,
+    this does nothing and the stream still works.
+    """
+    contexts = getattr(SyncToAsync, "thread_sensitive_context", None)
+    executors = getattr(SyncToAsync, "context_to_thread_executor", None)
+    context = contexts.get(None) if contexts is not None else None
+    if context is None or executors is None or getattr(context, "_executor", None) is not None:
+        return  # not in a per-request context, or one whose executor its caller owns
+    executor = executors.pop(context, None)
+    if executor is not None:
+        executor.shutdown(wait=False)
 
 
 def _conninfo() -> dict:
@@ -214,6 +234,7 @@ async def stream(organization_id: uuid.UUID, last_id: int | None) -> AsyncIterat
         # stream holds a PostgreSQL connection (200 streams exhausted max_connections in
         # bench/feed_latency.py). The stream itself reads through `_database_thread`.
         await sync_to_async(close_old_connections_now)()
+        release_request_thread()
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(5):
                 await hub.listening.wait()

@@ -5,10 +5,12 @@ everything it missed; the page works as a plain list."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import threading
 
 import pytest
-from asgiref.sync import sync_to_async
+from asgiref.sync import SyncToAsync, ThreadSensitiveContext, sync_to_async
 from django.db import connections
 from django.test import Client
 from django.urls import reverse
@@ -238,3 +240,26 @@ def test_a_stream_that_fell_behind_writes_all_queued_lines_at_once_without_repea
         (missed.pk, "two"),
         (missed.pk + 1, "live"),
     ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_open_stream_holds_no_thread_of_its_own(org_a):
+    """Django gives each ASGI request a thread for its sync middleware, kept until the response
+    ends; a stream lets it go once open (200 streams were 200 idle threads)."""
+
+    async def scenario():
+        async with ThreadSensitiveContext():  # what Django's ASGI handler opens per request
+            context = SyncToAsync.thread_sensitive_context.get()
+            request_thread = await sync_to_async(threading.current_thread)()
+            stream = await _open(org_a.pk)
+            waiting = asyncio.ensure_future(anext(stream))
+            await asyncio.sleep(0.5)  # the stream is open and waiting for lines
+            held = context in SyncToAsync.context_to_thread_executor
+            waiting.cancel()
+            with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
+                await waiting
+        return request_thread, held
+
+    request_thread, held = run(scenario)
+    request_thread.join(5)
+    assert not held and not request_thread.is_alive()
