@@ -263,7 +263,16 @@ def db_sessions(database_name: str) -> int:
 
 
 async def phase(
-    port, setup, *, subscribers, rate, seconds, first_seq, web_pid, database_name
+    port,
+    setup,
+    *,
+    subscribers,
+    rate,
+    seconds,
+    first_seq,
+    web_pid,
+    database_name,
+    posts_in_flight=POSTS_IN_FLIGHT,
 ) -> dict:
     owner: dict[int, str] = {}
     tags = list(setup["orgs"])
@@ -284,7 +293,7 @@ async def phase(
     posted: dict[int, float] = {}
     # Like a sender with a connection pool: each POST in flight holds a database session in
     # the receiver, and the machine's PostgreSQL (max_connections 100) is shared.
-    in_flight = asyncio.Semaphore(POSTS_IN_FLIGHT)
+    in_flight = asyncio.Semaphore(posts_in_flight)
     statuses: list[asyncio.Task] = []
     # Wall-clock times (time.time), not monotonic: the breakdown compares them with the
     # timestamps the receiver and the worker write into the database on this same machine.
@@ -360,7 +369,7 @@ def breakdown(r: dict, announced: dict[int, float]) -> dict[str, list[float]]:
 
     - POST -> committed: the receiver's answer at the client (it answers after its commit),
       split at the `WebhookEvent`'s `received_at` (the receiver's clock when its view ran):
-      before it, the sender's queue (POSTS_IN_FLIGHT), the socket, the server's accept and
+      before it, the sender's queue (--posts-in-flight), the socket, the server's accept and
       middleware; after it, storing, committing and the answer's way back;
     - committed -> processed: to the NOTIFY of the delivery's feed line (the worker's commit),
       split at the `WebhookEvent`'s `claimed_at` (= the `FeedEvent`'s `created_at`: the worker
@@ -457,6 +466,12 @@ def main() -> int:
     )
     parser.add_argument("--conn-max-age", help="CONN_MAX_AGE for the web workers without a pool")
     parser.add_argument(
+        "--posts-in-flight",
+        type=int,
+        default=POSTS_IN_FLIGHT,
+        help="the sender's concurrent POSTs in the measured phase (its connection pool)",
+    )
+    parser.add_argument(
         "--worker-class",
         default="uvicorn_worker.UvicornWorker",
         help="gunicorn worker class (uvicorn_worker.UvicornH11Worker: pure-Python HTTP and loop)",
@@ -492,7 +507,7 @@ def main() -> int:
                 measured = asyncio.run(
                     phase(port, setup, subscribers=args.subscribers, rate=args.rate,
                           seconds=args.seconds, first_seq=100_000, web_pid=web.pid,
-                          database_name=database_name)
+                          database_name=database_name, posts_in_flight=args.posts_in_flight)
                 )  # fmt: skip
             for result in (baseline, measured):
                 result["breakdown"] = breakdown(result, announcements.at)
@@ -512,7 +527,7 @@ def main() -> int:
     print(
         f"gunicorn {args.workers} workers {args.worker_class} (DB_POOL_MAX_SIZE {pool}, CONN_MAX_AGE "
         f"{args.conn_max_age or 'default'}), Celery worker concurrency 2, Redis broker, "
-        f"client loop {client_loop}"
+        f"client loop {client_loop}, {args.posts_in_flight} POSTs in flight"
     )
     report("baseline", baseline)
     report("measured", measured)
