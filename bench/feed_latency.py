@@ -226,11 +226,13 @@ class Subscriber:
 
 async def post(
     port: int, secret: str, payload: dict, limit: asyncio.Semaphore
-) -> tuple[int, float]:
-    """(status, when the answer arrived): the receiver answers once the delivery is committed."""
+) -> tuple[int, float, float]:
+    """(status, when it left the sender's queue, when the answer arrived): the receiver
+    answers once the delivery is committed."""
     async with limit:
+        sent = time.time()
         status = await _post(port, secret, payload)
-        return status, time.time()
+        return status, sent, time.time()
 
 
 async def _post(port: int, secret: str, payload: dict) -> int:
@@ -309,8 +311,9 @@ async def phase(
         payload = delivery(seq, setup["orgs"][tag]["campaign"], tag)
         statuses.append(asyncio.create_task(post(port, setup["secret"], payload, in_flight)))
     answers = await asyncio.gather(*statuses)
-    codes = [code for code, _ in answers]
-    answered = {seq: at for seq, (code, at) in zip(posted, answers, strict=True) if code < 300}
+    codes = [code for code, _, _ in answers]
+    answered = {seq: at for seq, (code, _, at) in zip(posted, answers, strict=True) if code < 300}
+    sent = {seq: at for seq, (_, at, _) in zip(posted, answers, strict=True)}
     await asyncio.sleep(5.0)  # stragglers
     latencies, missed = [], 0
     for sub in subs:
@@ -346,6 +349,7 @@ async def phase(
         # Raw times for the breakdown, read against the database once the phase is over.
         "posted": posted,
         "answered": answered,
+        "sent": sent,
         "arrivals": [(seq, at) for sub in subs for seq, at in sub.arrivals.items()],
     }
 
@@ -368,9 +372,9 @@ def breakdown(r: dict, announced: dict[int, float]) -> dict[str, list[float]]:
     """Where the time goes, per delivery, from the timestamps each step leaves behind:
 
     - POST -> committed: the receiver's answer at the client (it answers after its commit),
-      split at the `WebhookEvent`'s `received_at` (the receiver's clock when its view ran):
-      before it, the sender's queue (--posts-in-flight), the socket, the server's accept and
-      middleware; after it, storing, committing and the answer's way back;
+      into the sender's queue (--posts-in-flight), then to the `WebhookEvent`'s `received_at`
+      (the receiver's clock when its view ran: the socket, accept, middleware, a pooled
+      connection), then storing, committing and the answer's way back;
     - committed -> processed: to the NOTIFY of the delivery's feed line (the worker's commit),
       split at the `WebhookEvent`'s `claimed_at` (= the `FeedEvent`'s `created_at`: the worker
       stamps both with the time it claimed the batch) into waiting in the queue (Celery
@@ -400,7 +404,8 @@ def breakdown(r: dict, announced: dict[int, float]) -> dict[str, list[float]]:
     committed = {seq: announced[i] for seq, i in line_of.items() if i in announced}
     parts: dict[str, list[float]] = {
         "POST -> committed (answer)": [],
-        "  of which to the receiver (-> received_at)": [],
+        "  of which in the sender's queue": [],
+        "  of which to the receiver's view (-> received_at)": [],
         "  of which storing, answering (-> answer)": [],
         "committed -> processed (NOTIFY)": [],
         "  of which queued (-> claimed_at)": [],
@@ -409,11 +414,11 @@ def breakdown(r: dict, announced: dict[int, float]) -> dict[str, list[float]]:
     }
     for seq, answered in r["answered"].items():
         parts["POST -> committed (answer)"].append(answered - r["posted"][seq])
+        parts["  of which in the sender's queue"].append(r["sent"][seq] - r["posted"][seq])
         if received.get(source.get(seq)):
             received_at = received[source[seq]].timestamp()
-            parts["  of which to the receiver (-> received_at)"].append(
-                received_at - r["posted"][seq]
-            )
+            to_view = received_at - r["sent"][seq]
+            parts["  of which to the receiver's view (-> received_at)"].append(to_view)
             parts["  of which storing, answering (-> answer)"].append(answered - received_at)
         if seq in committed:
             parts["committed -> processed (NOTIFY)"].append(committed[seq] - answered)
@@ -440,7 +445,7 @@ def report(name: str, r: dict) -> None:
         f"{r['db_sessions']}   load average: " + " ".join(f"{x:.2f}" for x in r["load"])
     )
     for part, values in r.get("breakdown", {}).items():
-        print(f"            {part:44s} {percentiles(values)}")
+        print(f"            {part:50s} {percentiles(values)}")
 
 
 def use_uvloop() -> str:
