@@ -9,9 +9,13 @@ is a reply from a lead whose first name carries a sequence number, so a subscrib
 POST a line answers and whether it was meant for its organization.
 
     .venv/bin/python bench/feed_latency.py [--subscribers 200 --rate 50 --seconds 30]
+        [--posts-in-flight 8] [--db-pool-max-size N --conn-max-age S] [--worker-class ...]
 
 Prints POST-to-arrival p50/p95/p99, lines missed, cross-organization leaks (must be 0),
-memory per open stream (web workers' RSS before and after connecting), and load average.
+memory per open stream (web workers' RSS before and after connecting), and load average, then
+where the time went (`breakdown`): the sender's queue, the receiver, the Celery queue,
+processing up to the commit (a NOTIFY seen by the bench's own listener), and the fan-out.
+Set BENCH_REDIS_URL to your own Redis database: the run flushes it.
 """
 
 from __future__ import annotations
