@@ -159,6 +159,23 @@ DATABASES = {
         "CONN_HEALTH_CHECKS": env.bool("CONN_HEALTH_CHECKS", default=False),
     }
 }
+# A connection pool per process (Django's psycopg pool, see salesbrain.db_pool) for ASGI
+# serving: gunicorn.conf.py turns it on for the server; `runserver`, tests and Celery (prefork:
+# one thread per process) keep CONN_MAX_AGE. Size it so that workers x DB_POOL_MAX_SIZE stays
+# well under PostgreSQL's max_connections.
+DB_POOL_MAX_SIZE = env.int("DB_POOL_MAX_SIZE", default=0)
+if DB_POOL_MAX_SIZE > 0:
+    from salesbrain.db_pool import pool_options
+
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # Django requires it: the pool keeps them open
+    DATABASES["default"]["OPTIONS"] = {
+        **DATABASES["default"].get("OPTIONS", {}),
+        "pool": pool_options(
+            max_size=DB_POOL_MAX_SIZE,
+            min_size=env.int("DB_POOL_MIN_SIZE", default=2),
+            timeout=env.float("DB_POOL_TIMEOUT", default=10.0),
+        ),
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Auth -------------------------------------------------------------------------------------

@@ -963,6 +963,16 @@ def test_replies_and_interest_changes_reach_the_customers_feed_once(org_a, org_b
         assert not FeedEvent.objects.exists()
 
 
+def test_a_custom_labels_feed_line_is_titled_with_the_label(org_a, org_connection):
+    deliver(org_connection, with_(INTERESTED, event_type="Hot Prospect"))
+    process()
+    with tenant_scope(org_a.pk):
+        line = FeedEvent.objects.get()
+    assert line.kind == FeedEvent.Kind.INTEREST
+    assert line.title == "Maya Patel: Hot Prospect"
+    assert "Custom label" not in line.title and "Hot Prospect" not in line.detail
+
+
 def test_a_shared_mailbox_problem_reaches_the_feed_of_each_customer_it_sends_for(
     org_a, org_b, connection
 ):

@@ -121,7 +121,7 @@ def is_handled(event_type: str) -> bool:
 
 
 # What reaches an organization's live feed: the kind of line and its title ({lead} is the
-# lead's name or address, {mailbox} the mailbox's address).
+# lead's name or address, {mailbox} the mailbox's address, {label} a custom label's text).
 FEED_EVENTS = {
     E.REPLIED: (FeedEvent.Kind.REPLY, "Reply from {lead}"),
     E.BOUNCED: (FeedEvent.Kind.BOUNCE, "Email to {lead} bounced"),
@@ -129,6 +129,8 @@ FEED_EVENTS = {
         event: (FeedEvent.Kind.INTEREST, "{lead}: " + str(InterestStatus(status).label))
         for event, status in INTEREST_EVENTS.items()
     },
+    # A custom label's line says the label itself ("Maya Patel: Hot Prospect"), not "Custom label".
+    E.LEAD_CUSTOM_LABEL: (FeedEvent.Kind.INTEREST, "{lead}: {label}"),
     E.LEAD_MEETING_BOOKED: (FeedEvent.Kind.MEETING, "Meeting booked with {lead}"),
     **{
         event: (FeedEvent.Kind.MAILBOX, "Mailbox {mailbox} " + what)

@@ -14,13 +14,14 @@ def feed_line(
     f = item.fields
     lead = " ".join(filter(None, (f.first_name, f.last_name))) or f.lead_email or "a lead"
     detail = f.campaign_name or ""
-    for extra in (f.label, note):
-        if extra:
-            detail = f"{detail} · {extra}" if detail else extra
+    if note:
+        detail = f"{detail} · {note}" if detail else note
+    mailbox = f.email_account or "(unknown)"
+    label = f.label or "Custom label"
     return {
         "organization_id": organization_id,
         "kind": kind,
-        "title": title.format(lead=lead, mailbox=f.email_account or "(unknown)")[:300],
+        "title": title.format(lead=lead, mailbox=mailbox, label=label)[:300],
         "detail": detail[:300],
         "occurred_at": item.at,
         "created_at": now,

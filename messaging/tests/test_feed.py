@@ -5,10 +5,12 @@ everything it missed; the page works as a plain list."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import threading
 
 import pytest
-from asgiref.sync import sync_to_async
+from asgiref.sync import SyncToAsync, ThreadSensitiveContext, sync_to_async
 from django.db import connections
 from django.test import Client
 from django.urls import reverse
@@ -26,9 +28,23 @@ def _close_stream_connection():
     feed_stream.close_database_connection()
 
 
-def _frames(text: str) -> dict:
+def _frame(text: str) -> dict:
     fields = dict(line.split(": ", 1) for line in text.strip().splitlines())
     return {"id": int(fields["id"]), **json.loads(fields["data"])}
+
+
+def _frames(chunk: str | bytes) -> list[dict]:
+    """The SSE messages of one chunk a stream wrote (one write may carry several)."""
+    text = chunk.decode() if isinstance(chunk, bytes) else chunk
+    return [_frame(message) for message in text.split("\n\n") if message.strip()]
+
+
+async def _read_frames(stream, count: int) -> list[dict]:
+    """Read chunks until `count` messages arrived (however the stream grouped them)."""
+    got: list[dict] = []
+    while len(got) < count:
+        got += _frames(await asyncio.wait_for(anext(stream), TIMEOUT))
+    return got
 
 
 async def write_line(organization, **fields):
@@ -72,7 +88,7 @@ def test_a_line_reaches_its_organizations_stream_and_never_anothers(org_a, org_b
         await asyncio.wait_for(feed_stream.broadcaster().listening.wait(), TIMEOUT)
         await asyncio.sleep(0.2)  # both streams past their first read
         line = await write_line(org_a, title="Reply from Ann")
-        frame = _frames(await asyncio.wait_for(alice_next, TIMEOUT))
+        [frame] = _frames(await asyncio.wait_for(alice_next, TIMEOUT))
         await asyncio.sleep(0.5)
         assert not bob_next.done()  # nothing for org B
         bob_next.cancel()
@@ -91,11 +107,11 @@ def test_resume_with_last_event_id_misses_nothing(org_a, org_b):
 
     async def scenario():
         stream = await _open(org_a.pk, last_id=first.pk)
-        got = [_frames(await asyncio.wait_for(anext(stream), TIMEOUT)) for _ in missed]
+        got = await _read_frames(stream, len(missed))
         live_next = asyncio.ensure_future(anext(stream))
         await asyncio.sleep(0.2)
         later = await write_line(org_a, title="four")
-        got.append(_frames(await asyncio.wait_for(live_next, TIMEOUT)))
+        got += _frames(await asyncio.wait_for(live_next, TIMEOUT))
         await stream.aclose()
         return got, later
 
@@ -163,3 +179,87 @@ def test_stream_under_wsgi_polls_then_ends(alice, org_a, org_b, monkeypatch):
     assert response["Content-Type"] == "text/event-stream"
     body = b"".join(response.streaming_content).decode()
     assert f"id: {second.pk}\n" in body and "bob's" not in body and "one" not in body
+
+
+@pytest.mark.django_db(transaction=True)
+def test_lines_committed_together_reach_a_stream_in_one_write(org_a, org_b):
+    """The fan-out writes a batch once per stream: three lines of one commit are one chunk
+    for alice's stream, and bob's stream gets none of them."""
+    from accounts.tenancy import staff_scope  # noqa: PLC0415
+
+    def write_three():
+        try:
+            with staff_scope():
+                return [make_feed_event(org_a, title=f"Reply {n}") for n in range(3)]
+        finally:
+            connections.close_all()
+
+    async def scenario():
+        alice_stream = await _open(org_a.pk)
+        bob_stream = await _open(org_b.pk)
+        alice_next = asyncio.ensure_future(anext(alice_stream))
+        bob_next = asyncio.ensure_future(anext(bob_stream))
+        await asyncio.wait_for(feed_stream.broadcaster().listening.wait(), TIMEOUT)
+        await asyncio.sleep(0.2)
+        lines = await sync_to_async(write_three)()
+        chunk = await asyncio.wait_for(alice_next, TIMEOUT)
+        await asyncio.sleep(0.5)
+        assert not bob_next.done()
+        bob_next.cancel()
+        await alice_stream.aclose()
+        return lines, chunk
+
+    lines, chunk = run(scenario)
+    assert isinstance(chunk, bytes)
+    assert [f["id"] for f in _frames(chunk)] == [line.pk for line in lines]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_stream_that_fell_behind_writes_all_queued_lines_at_once_without_repeats(org_a):
+    """Batches queued while the stream was busy go out in one write; a line both re-read on
+    resume and announced live is sent once."""
+    first = make_feed_event(org_a, title="one")
+    missed = make_feed_event(org_a, title="two")
+
+    def frame(line_id: int, title: str) -> tuple[int, bytes]:
+        data = json.dumps({"id": line_id, "title": title})
+        return line_id, f"id: {line_id}\nevent: feed\ndata: {data}\n\n".encode()
+
+    async def scenario():
+        stream = await _open(org_a.pk, last_id=first.pk)
+        [queue] = feed_stream.broadcaster().streams[org_a.pk]
+        # Announced live while the stream was still re-reading what it missed:
+        queue.put_nowait(feed_stream.Batch([frame(missed.pk, "two")]))
+        queue.put_nowait(feed_stream.Batch([frame(missed.pk + 1, "live")]))
+        chunk = await asyncio.wait_for(anext(stream), TIMEOUT)
+        await stream.aclose()
+        return chunk
+
+    chunk = run(scenario)
+    assert [(f["id"], f["title"]) for f in _frames(chunk)] == [
+        (missed.pk, "two"),
+        (missed.pk + 1, "live"),
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_open_stream_holds_no_thread_of_its_own(org_a):
+    """Django gives each ASGI request a thread for its sync middleware, kept until the response
+    ends; a stream lets it go once open (200 streams were 200 idle threads)."""
+
+    async def scenario():
+        async with ThreadSensitiveContext():  # what Django's ASGI handler opens per request
+            context = SyncToAsync.thread_sensitive_context.get()
+            request_thread = await sync_to_async(threading.current_thread)()
+            stream = await _open(org_a.pk)
+            waiting = asyncio.ensure_future(anext(stream))
+            await asyncio.sleep(0.5)  # the stream is open and waiting for lines
+            held = context in SyncToAsync.context_to_thread_executor
+            waiting.cancel()
+            with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
+                await waiting
+        return request_thread, held
+
+    request_thread, held = run(scenario)
+    request_thread.join(5)
+    assert not held and not request_thread.is_alive()
