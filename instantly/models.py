@@ -336,6 +336,8 @@ class HistoryBackfill(TenantModel):
     emails_pages = models.PositiveIntegerField(default=0)
     leads_fetched = models.PositiveIntegerField(default=0)
     leads_synced_at = models.DateTimeField(null=True, blank=True)
+    # The last delivery reconciliation (`instantly.reconcile`): the next reads the log from here.
+    deliveries_reconciled_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -39,6 +39,7 @@ class Migration(migrations.Migration):
                 ("emails_pages", models.PositiveIntegerField(default=0)),
                 ("leads_fetched", models.PositiveIntegerField(default=0)),
                 ("leads_synced_at", models.DateTimeField(blank=True, null=True)),
+                ("deliveries_reconciled_at", models.DateTimeField(blank=True, null=True)),
                 ("updated_at", models.DateTimeField(auto_now=True)),
                 (
                     "connection",
