@@ -8,6 +8,7 @@ import json
 
 import pytest
 from django.test import Client
+from django.urls import reverse
 
 from accounts.tenancy import staff_scope
 from instantly.connections import client_for
@@ -190,3 +191,24 @@ def test_a_test_delivery_that_never_comes_is_reported_missing(sandbox, subscribe
     assert test.outcome == WebhookTest.Outcome.MISSING
     assert "30 s" in test.detail
     assert now[0] >= 30
+
+
+def test_staff_see_deliveries_missed_and_recovered_on_the_connection_page(
+    client, olga, sandbox, subscribed
+):
+    app, server = sandbox
+    connection, _ = subscribed
+    payloads = list(generate_deliveries(app.workspace, 6, seed=9))
+    for index, payload in enumerate(payloads):
+        deliver(app.workspace, payload, fail=index < 2, post=_post_to_receiver)
+    _reconcile(connection, server)
+
+    client.force_login(olga)
+    url = reverse("admin:instantly_providerconnection_change", args=[connection.pk])
+    page = client.get(url).content.decode()
+
+    assert "Last delivery received" in page and "never" not in page.split("Last delivery")[1][:300]
+    assert "2 missed in Instantly&#x27;s log, 2 recovered" in page
+    assert "Last test delivery" in page and "History backfill" in page
+    listing = client.get(reverse("admin:instantly_misseddelivery_changelist")).content.decode()
+    assert listing.count("email_") + listing.count("campaign_") >= 2
