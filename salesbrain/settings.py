@@ -474,6 +474,8 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "salesbrain.api.schema.add_error_responses",
+        # The webhook receiver is a plain view: documented by hand, with its own answers.
+        "instantly.webhooks.openapi.add_receiver",
     ],
 }
 
