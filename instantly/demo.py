@@ -1,7 +1,9 @@
 """Demo data for `make run`, driven by the local Instantly sandbox.
 
-The same path real data takes: a sync from the sandbox's API, staff assigning campaigns to the
-two demo customers, then a few thousand webhook deliveries stored and processed like live ones,
+The same path real data takes: a sync from the sandbox's API (with the history backfill: the
+Unibox's emails and the campaigns' leads, so inboxes and lead lists are full before any webhook
+arrives), staff assigning campaigns to the two demo customers, then a few thousand webhook
+deliveries stored and processed like live ones,
 a few replies sent from the inbox's own service (so some threads show our answer), and a last
 sync so Instantly's own figures win where both sources count (and its copies of those replies
 merge into them).
@@ -88,7 +90,7 @@ def load_demo_traffic(orgs, stdout=None) -> str:
     sandbox = SandboxServer(SandboxApp(workspace, api_key=SANDBOX_API_KEY))
     with sandbox as server, served_by(server.base_url):
         client = client_for(provider)
-        first = sync_workspace(provider, client=client)
+        first = sync_workspace(provider, client=client, history=True)
 
         with staff_scope():
             campaigns = list(
@@ -126,12 +128,23 @@ def load_demo_traffic(orgs, stdout=None) -> str:
         [
             "Demo workspace synced from the Instantly sandbox:",
             first.summary(),
+            _history_line(first),
             f"{len(plan)} campaigns assigned to {assigned}; {len(campaigns) - len(plan)} left "
             "unassigned for staff.",
             f"Webhook deliveries: {report.processed} processed, {report.failed} failed.",
             f"Replies sent from the inbox: {answered}.",
             f"Final sync: {last.requests} API request(s), {last.duration:.1f} s.",
         ]
+    )
+
+
+def _history_line(result) -> str:
+    history = result.history
+    if history is None:
+        return "History backfill: did not run."
+    return (
+        f"History backfilled before any webhook: {history.emails_written} Unibox email(s), "
+        f"{history.leads_fetched} lead(s); the webhook traffic below merges into them."
     )
 
 
