@@ -88,7 +88,8 @@ def load_demo_traffic(orgs, stdout=None) -> str:
     provider = _shared_connection()
     # Every client made while the demo loads (the sync's, and those of services such as the
     # reply sender or the block-list push) talks to the sandbox, never to Instantly.
-    sandbox = SandboxServer(SandboxApp(workspace, api_key=SANDBOX_API_KEY))
+    # With the Unibox's own limit (20 requests a minute, 429 past it), as Instantly answers.
+    sandbox = SandboxServer(SandboxApp(workspace, api_key=SANDBOX_API_KEY, emails_per_minute=20))
     with sandbox as server, served_by(server.base_url):
         client = client_for(provider)
         first = sync_workspace(provider, client=client, history=False)
