@@ -61,18 +61,23 @@ class VirtualClock:
 def build_workspace(emails: int):
     from instantly.sandbox import SandboxWorkspace
 
-    campaigns = max(1, emails // 1000)
-    # About 1.37 Unibox emails per lead story: enough leads for 1,000 emails per campaign.
-    leads = int(1000 / 1.3) + 20
-    workspace = SandboxWorkspace(
-        seed=3,
-        campaigns=campaigns,
-        accounts=50,
-        leads_per_campaign=leads,
-        emails_per_campaign=emails // campaigns,
-        now=datetime.now(UTC),
-    ).materialize()
-    return workspace
+    # A sandbox campaign of 1,000 lead stories lists 600 to 900 Unibox emails; each is capped
+    # at its share of `emails`, and campaigns are added until the total is within 0.5 % of it.
+    campaigns = max(1, emails // 650)
+    while True:
+        workspace = SandboxWorkspace(
+            seed=3,
+            campaigns=campaigns,
+            accounts=50,
+            leads_per_campaign=1000,
+            emails_per_campaign=-(-emails // campaigns),
+            now=datetime.now(UTC),
+        ).materialize()
+        listed = len(workspace.emails())
+        if listed >= emails * 0.995:
+            return workspace
+        # Some campaigns list fewer: more campaigns, the same cap per campaign's share.
+        campaigns = -(-campaigns * emails // listed)
 
 
 def fetch_only(client) -> tuple[int, int, float]:
