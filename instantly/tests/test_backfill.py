@@ -270,3 +270,21 @@ def test_a_periodic_sync_reads_a_few_pages_and_continues_next_time(
         second = sync_workspace(connection, client=client)
     assert second.history.email_pages == 5
     assert len(_messages(connection)) == 1000
+
+
+def test_instantly_sync_history_backfills_everything_now(connection, small):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from instantly.connections import served_by
+
+    out = StringIO()
+    with served_by(small.server.base_url):
+        call_command("instantly_sync", "--history", "--connection", connection.name, stdout=out)
+    assert "history:" in out.getvalue()
+    assert len(_messages(connection)) == len(small.app.workspace.emails())
+    with staff_scope():
+        assert Lead.objects.unscoped().filter(campaign__connection_id=connection.pk).count() == len(
+            small.app.workspace.leads()
+        )

@@ -212,3 +212,27 @@ def test_staff_see_deliveries_missed_and_recovered_on_the_connection_page(
     assert "Last test delivery" in page and "History backfill" in page
     listing = client.get(reverse("admin:instantly_misseddelivery_changelist")).content.decode()
     assert listing.count("email_") + listing.count("campaign_") >= 2
+
+
+def test_the_commands_report_what_they_did(sandbox, subscribed):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    from instantly.connections import served_by
+
+    app, server = sandbox
+    connection, _ = subscribed
+    payload = next(generate_deliveries(app.workspace, 1, seed=10))
+    deliver(app.workspace, payload, fail=True)
+    out = StringIO()
+    with served_by(server.base_url):
+        call_command("instantly_reconcile", "--connection", connection.name, stdout=out)
+        assert "1 delivery(ies) never received, 1 replayed" in out.getvalue()
+        err = StringIO()
+        with pytest.raises(CommandError, match="no test delivery arrived"):
+            call_command(
+                "instantly_test_webhook", "--connection", connection.name, "--wait", "0.5",
+                stderr=err,
+            )  # fmt: skip
+    assert "did not arrive" in err.getvalue()
