@@ -127,6 +127,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from instantly.connections import client_for
+    from instantly.history_api import EMAILS_LIMIT
     from instantly.limiter import LocalRateLimiter, RateLimit
     from instantly.sandbox import SandboxApp, SandboxServer
     from instantly.sync.backfill import backfill_history
@@ -180,9 +181,7 @@ def main() -> None:
         # Under the limit, on a virtual clock shared by the sandbox and our limiter.
         clock = VirtualClock()
         limited = SandboxApp(workspace, clock=clock, emails_per_minute=EMAILS_PER_MINUTE)
-        limiter = LocalRateLimiter(
-            [RateLimit(EMAILS_PER_MINUTE, 60.0)], clock=clock, sleeper=clock.sleep
-        )
+        limiter = LocalRateLimiter([EMAILS_LIMIT], clock=clock, sleeper=clock.sleep)
         reset_history()
         with SandboxServer(limited) as server:
             with client_for(connection, base_url=server.base_url, sleeper=clock.sleep) as client:

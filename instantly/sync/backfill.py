@@ -87,7 +87,7 @@ def emails_limiter() -> RateLimiter:
     from instantly.connections import _limiter_url
 
     per_minute = settings.INSTANTLY_EMAILS_PER_MINUTE
-    limit = EMAILS_LIMIT if per_minute == EMAILS_LIMIT.limit else RateLimit(per_minute, 60.0)
+    limit = RateLimit(per_minute, EMAILS_LIMIT.period)
     return limiter_from_url(_limiter_url(), (limit,))
 
 
