@@ -45,6 +45,7 @@ from instantly.limiter import RateLimit, RateLimiter, limiter_from_url
 from instantly.models import HistoryBackfill, ProviderConnection
 from instantly.schemas import Lead as InstantlyLead
 from instantly.schemas import UniboxEmail
+from instantly.webhooks.events import normalise_email
 from messaging import recording as messaging
 from messaging import reply_categories as categorised
 from messaging.models import Message
@@ -225,7 +226,7 @@ class EmailWriter:
         )
         camp = {e.id: found[(conn_id, e.campaign_id)] for e in usable}
         mailboxes = campaigns.ensure_mailboxes(
-            {(conn_id, e.eaccount.lower()): conn_org for e in usable if _address(e.eaccount)}
+            {(conn_id, _mailbox(e)): conn_org for e in usable if _mailbox(e)}
         )
         contacts = campaigns.ensure_contacts(
             {(camp[e.id].organization_id, _lead(e)): campaigns.ContactDetails() for e in usable}
@@ -253,7 +254,7 @@ class EmailWriter:
         }
         for e in oldest_first:
             campaign = camp[e.id]
-            mailbox = mailboxes.get((conn_id, (e.eaccount or "").lower()))
+            mailbox = mailboxes.get((conn_id, _mailbox(e)))
             if mailbox:
                 senders[(campaign.id, mailbox)] = campaign.organization_id
             rows.append(
@@ -296,7 +297,7 @@ class EmailWriter:
         text = (body.text if body else None) or ""
         html = (body.html if body else None) or ""
         sent_at = _sent_at(e)
-        lead, mailbox_address = _lead(e), (e.eaccount or "").lower()
+        lead, mailbox_address = _lead(e), _mailbox(e)
         category = (
             categorised.category_fields(
                 subject=_subject(e),
@@ -364,10 +365,16 @@ def _usable(e: UniboxEmail) -> bool:
 
 
 def _lead(e: UniboxEmail) -> str:
+    """The lead's address, spelled as webhook processing spells it (`normalise_email`)."""
     if e.lead:
-        return e.lead.strip().lower()
+        return normalise_email(e.lead)
     address = e.from_address_email if e.ue_type == UE_RECEIVED else e.to_address_email_list
-    return (address or "").split(",")[0].strip().lower()
+    return normalise_email((address or "").split(",")[0])
+
+
+def _mailbox(e: UniboxEmail) -> str:
+    address = normalise_email(e.eaccount)
+    return address if len(address) <= 254 else ""
 
 
 def _address(value: str | None) -> bool:
