@@ -263,7 +263,7 @@ class EmailWriter:
                 )
             )
         campaigns.link_senders(senders)
-        new = {email_id for _pk, email_id in messaging.record_history(rows)}
+        new = {email_id: pk for pk, email_id in messaging.record_history(rows)}
         changes: dict[int, messaging.ThreadChange] = defaultdict(messaging.ThreadChange)
         last_activity: dict[int, dt.datetime] = {}
         for row in rows:
@@ -283,6 +283,25 @@ class EmailWriter:
             last_activity[lead_id] = max(row["sent_at"], last_activity.get(lead_id, row["sent_at"]))
         messaging.update_threads(changes)
         _mark_threads_read(changes, rows, new)
+        categorised.show_history(
+            [
+                categorised.CategorisedReply(
+                    message_id=new[row["instantly_email_id"]],
+                    organization_id=row["organization_id"],
+                    thread_id=row["thread_id"],
+                    lead_id=leads[(row["campaign_id"], row["contact_id"])],
+                    campaign_id=row["campaign_id"],
+                    email=row["from_email"],
+                    category=row.get("category", ""),
+                    confidence=row.get("category_confidence") or 0.0,
+                    returns_on=row.get("returns_on"),
+                    at=row["sent_at"],
+                )
+                for row in rows
+                if row["instantly_email_id"] in new
+                and row["direction"] == Message.Direction.INBOUND
+            ]
+        )
         campaigns.touch_leads(last_activity)
         return len(new), skipped
 

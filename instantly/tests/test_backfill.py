@@ -117,6 +117,8 @@ def test_a_workspace_of_2000_emails_and_1000_leads_lands_completely(
         assert {t.instantly_thread_id: t.message_count for t in threads} == expected_threads
         replied = {e["thread_id"] for e in emails if e["ue_type"] == 2 and not e["is_auto_reply"]}
         assert {t.instantly_thread_id for t in threads if t.has_reply} == replied
+        # Backfilled replies are categorised, and their threads show it, as webhook ones do.
+        assert {t.instantly_thread_id for t in threads if t.has_reply and t.category} == replied
 
         stored_leads = Lead.objects.unscoped().filter(campaign__connection_id=connection.pk)
         assert stored_leads.count() == len(leads)
