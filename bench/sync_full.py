@@ -131,7 +131,10 @@ def main() -> None:
             tracemalloc.start()
         app.reset_stats()
         started = time.monotonic()
-        result = sync_workspace(connection, client=client, concurrency=args.concurrency)
+        # The mirror only: the history backfill has its own benchmark (bench/backfill.py).
+        result = sync_workspace(
+            connection, client=client, concurrency=args.concurrency, history=False
+        )
         wall = time.monotonic() - started
         heap_peak = None
         if args.tracemalloc:
@@ -163,7 +166,9 @@ def main() -> None:
 
         app.reset_stats()
         started = time.monotonic()
-        again = sync_workspace(connection, client=client, concurrency=args.concurrency)
+        again = sync_workspace(
+            connection, client=client, concurrency=args.concurrency, history=False
+        )
         print("\nSecond (incremental) sync")
         print(f"  changed anything     {again.changed}")
         print(f"  wall time            {time.monotonic() - started:.1f} s")

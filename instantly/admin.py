@@ -33,6 +33,7 @@ from campaigns.admin import EmailAccountAdmin as BaseEmailAccountAdmin
 from campaigns.models import Campaign, EmailAccount
 
 from . import alert_delivery, blocklist
+from .admin_deliveries import DELIVERY_FIELDS, DeliveryHealthMixin
 from .admin_forms import KEY_FIELDS, ProviderConnectionForm
 from .checks import check_connection
 from .connections import explain_error, redact
@@ -90,7 +91,7 @@ def describe_sync(result) -> str:
 
 
 @admin.register(ProviderConnection)
-class ProviderConnectionAdmin(admin.ModelAdmin):
+class ProviderConnectionAdmin(DeliveryHealthMixin, admin.ModelAdmin):
     """Instantly workspaces. sb_operator views them and runs the actions; only those with the
     change permission (sb_admin) edit them or set a key, and nobody can read a key back."""
 
@@ -103,6 +104,7 @@ class ProviderConnectionAdmin(admin.ModelAdmin):
         "status_badge",
         "api_key_hint",
         "webhook_state",
+        "last_delivery_received",
         "last_synced_at",
         "last_error_short",
     ]
@@ -119,8 +121,9 @@ class ProviderConnectionAdmin(admin.ModelAdmin):
         "last_error",
         "created_at",
         "updated_at",
+        *DELIVERY_FIELDS,
     ]
-    actions = ["test_connection", "sync_now", "register_or_resume_webhook"]
+    actions = ["test_connection", "sync_now", "register_or_resume_webhook", "send_test_delivery"]
 
     def get_deleted_objects(self, objs, request):
         """Django's delete confirmation, with the campaigns and mailboxes that protect a
@@ -165,6 +168,7 @@ class ProviderConnectionAdmin(admin.ModelAdmin):
                     ]
                 },
             ),
+            ("Deliveries and history", {"fields": DELIVERY_FIELDS}),
         ]
 
     @admin.display(description="Status", ordering="status")

@@ -1,7 +1,9 @@
 """Demo data for `make run`, driven by the local Instantly sandbox.
 
 The same path real data takes: a sync from the sandbox's API, staff assigning campaigns to the
-two demo customers, then a few thousand webhook deliveries stored and processed like live ones,
+two demo customers, the history backfill (the Unibox's emails and the campaigns' leads, so
+inboxes and lead lists are full before any webhook arrives), then a few thousand webhook
+deliveries stored and processed like live ones,
 a few replies sent from the inbox's own service (so some threads show our answer), and a last
 sync so Instantly's own figures win where both sources count (and its copies of those replies
 merge into them).
@@ -25,6 +27,7 @@ from instantly.connections import client_for, served_by
 from instantly.models import BlocklistAction, ProviderConnection
 from instantly.sandbox import SandboxApp, SandboxServer, SandboxWorkspace
 from instantly.sandbox.webhooks import generate_deliveries
+from instantly.sync.backfill import backfill_history
 from instantly.sync.run import sync_workspace
 from instantly.tasks import push_blocklist_actions
 from instantly.webhooks.ingest import build_event
@@ -85,10 +88,11 @@ def load_demo_traffic(orgs, stdout=None) -> str:
     provider = _shared_connection()
     # Every client made while the demo loads (the sync's, and those of services such as the
     # reply sender or the block-list push) talks to the sandbox, never to Instantly.
-    sandbox = SandboxServer(SandboxApp(workspace, api_key=SANDBOX_API_KEY))
+    # With the Unibox's own limit (20 requests a minute, 429 past it), as Instantly answers.
+    sandbox = SandboxServer(SandboxApp(workspace, api_key=SANDBOX_API_KEY, emails_per_minute=20))
     with sandbox as server, served_by(server.base_url):
         client = client_for(provider)
-        first = sync_workspace(provider, client=client)
+        first = sync_workspace(provider, client=client, history=False)
 
         with staff_scope():
             campaigns = list(
@@ -102,6 +106,9 @@ def load_demo_traffic(orgs, stdout=None) -> str:
             target = plan.get(campaign.pk)
             if campaign.organization_id != (target.pk if target else None):
                 assign_campaign(campaign, target)
+        # Then the history, as the next sync would do it: written straight into the
+        # customers' organizations (moving it afterwards would only cost time).
+        history = backfill_history(provider, client, leads=True)
 
         events = [
             build_event(provider, payload)
@@ -126,12 +133,20 @@ def load_demo_traffic(orgs, stdout=None) -> str:
         [
             "Demo workspace synced from the Instantly sandbox:",
             first.summary(),
+            _history_line(history),
             f"{len(plan)} campaigns assigned to {assigned}; {len(campaigns) - len(plan)} left "
             "unassigned for staff.",
             f"Webhook deliveries: {report.processed} processed, {report.failed} failed.",
             f"Replies sent from the inbox: {answered}.",
             f"Final sync: {last.requests} API request(s), {last.duration:.1f} s.",
         ]
+    )
+
+
+def _history_line(history) -> str:
+    return (
+        f"History backfilled before any webhook: {history.emails_written} Unibox email(s), "
+        f"{history.leads_fetched} lead(s); the webhook traffic below merges into them."
     )
 
 

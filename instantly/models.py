@@ -318,3 +318,98 @@ class BlocklistAction(TenantModel):
 
     def __str__(self) -> str:
         return f"Block {self.email} ({self.get_status_display()})"
+
+
+class HistoryBackfill(TenantModel):
+    """Where the history backfill of one connection stands (`instantly.sync.backfill`).
+
+    Webhooks only report what happens after the subscription; the backfill reads the Unibox
+    (GET /emails, newest first) and the lead lists once, then only what is new. Emails are read
+    in passes: a pass walks pages until it reaches emails the previous pass already had
+    (`emails_pass_until`); the cursor is saved with every page's rows, so an interrupted pass
+    (a 50,000-email first backfill takes at least 25 minutes at 20 requests a minute) resumes
+    at the page after the last one written.
+    """
+
+    connection = models.OneToOneField(
+        ProviderConnection, on_delete=models.CASCADE, related_name="history"
+    )
+    emails_pass_open = models.BooleanField(default=False)
+    emails_cursor = models.CharField(max_length=200, blank=True)
+    emails_pass_until = models.DateTimeField(null=True, blank=True)
+    emails_pass_newest = models.DateTimeField(null=True, blank=True)
+    emails_newest_at = models.DateTimeField(
+        null=True, blank=True, help_text="Newest email of the last complete pass."
+    )
+    emails_first_done_at = models.DateTimeField(null=True, blank=True)
+    emails_fetched = models.PositiveIntegerField(default=0)
+    emails_written = models.PositiveIntegerField(default=0)
+    emails_pages = models.PositiveIntegerField(default=0)
+    leads_fetched = models.PositiveIntegerField(default=0)
+    leads_synced_at = models.DateTimeField(null=True, blank=True)
+    # The last delivery reconciliation (`instantly.reconcile`): the next reads the log from here.
+    deliveries_reconciled_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "history backfill"
+
+    def __str__(self) -> str:
+        return f"History of {self.connection_id}"
+
+
+class MissedDelivery(TenantModel):
+    """A delivery Instantly's log (GET /api/v2/webhook-events) shows as failed and that we
+    never stored, replayed from the payload the log kept. `dedupe_key` is the delivery's key
+    (the same as `WebhookEvent.dedupe_key`), so a delivery is replayed at most once however
+    often the log lists it (one row per attempt) and whatever the reconciliation's schedule."""
+
+    connection = models.ForeignKey(
+        ProviderConnection, on_delete=models.CASCADE, related_name="missed_deliveries"
+    )
+    dedupe_key = models.CharField(max_length=64)
+    log_id = models.CharField(max_length=64, blank=True)
+    event_type = models.CharField(max_length=200, blank=True)
+    logged_at = models.DateTimeField(null=True, blank=True)
+    status_code = models.IntegerField(null=True, blank=True)
+    retry_count = models.PositiveIntegerField(default=0)
+    error_message = models.TextField(blank=True)
+    found_at = models.DateTimeField(default=timezone.now, db_index=True)
+    recovered_event = models.ForeignKey(
+        WebhookEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-found_at"]
+        verbose_name_plural = "missed deliveries"
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "dedupe_key"], name="uniq_missed")
+        ]
+
+    def __str__(self) -> str:
+        return f"Missed {self.event_type or 'delivery'} ({self.dedupe_key[:12]})"
+
+
+class WebhookTest(TenantModel):
+    """A test delivery asked of Instantly (POST /api/v2/webhooks/{id}/test) and whether a
+    delivery reached us within the wait (30 s)."""
+
+    class Outcome(models.TextChoices):
+        WAITING = "waiting", "Waiting"
+        ARRIVED = "arrived", "Arrived"
+        MISSING = "missing", "Did not arrive"
+        FAILED = "failed", "Instantly refused"
+
+    connection = models.ForeignKey(
+        ProviderConnection, on_delete=models.CASCADE, related_name="webhook_tests"
+    )
+    requested_at = models.DateTimeField(default=timezone.now, db_index=True)
+    arrived_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.WAITING)
+    detail = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-requested_at"]
+
+    def __str__(self) -> str:
+        return f"Test delivery {self.requested_at:%Y-%m-%d %H:%M} ({self.outcome})"

@@ -9,6 +9,7 @@ log is not a wall of tracebacks for an expired key; a bug still raises.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import Any
 
@@ -84,3 +85,35 @@ def push_blocklist_actions(action_ids: list[int]) -> dict[str, int]:
             status = blocklist.push(action).status
             done[status] = done.get(status, 0) + 1
     return done
+
+
+@shared_task(name="instantly.tasks.reconcile_deliveries_task")
+def reconcile_deliveries_task(connection_id: str) -> dict[str, Any]:
+    """Replay what one connection's delivery log shows we never received."""
+    from instantly.reconcile import reconcile_deliveries
+
+    with staff_scope():
+        connection = ProviderConnection.objects.unscoped().filter(pk=connection_id).first()
+    if connection is None or connection.status == ProviderConnection.Status.DISABLED:
+        return {"skipped": "no such connection or disabled", "connection_id": str(connection_id)}
+    with log_context(connection_id=str(connection_id)):
+        try:
+            return dataclasses.asdict(reconcile_deliveries(connection))
+        except InstantlyError as exc:
+            logger.warning("delivery reconciliation of %s failed: %s", connection.name, exc)
+            return {"error": str(exc)[:500], "connection_id": str(connection_id)}
+
+
+@shared_task(name="instantly.tasks.reconcile_all_deliveries")
+def reconcile_all_deliveries() -> dict[str, Any]:
+    """Queue a reconciliation of every subscribed connection (the beat schedule's entry)."""
+    with staff_scope():
+        ids = list(
+            ProviderConnection.objects.unscoped()
+            .exclude(status=ProviderConnection.Status.DISABLED)
+            .exclude(webhook_subscription_id="")
+            .values_list("pk", flat=True)
+        )
+    for connection_id in ids:
+        reconcile_deliveries_task.delay(str(connection_id))
+    return {"queued": len(ids)}

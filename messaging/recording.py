@@ -81,7 +81,17 @@ def thread_history(thread_ids: Iterable[int], kinds: Iterable[str]) -> set[tuple
     return set(rows)
 
 
-def record_messages(messages: Sequence[Mapping[str, Any]]) -> dict[int, int]:
+class NewMessages(dict):
+    """event id -> id of the message the event made new (inserted or adopted). `adopted` holds
+    the events whose message was already stored by the history backfill: new to the counters,
+    which never saw it, but already counted in its thread."""
+
+    def __init__(self, *args: Any, adopted: set[int] | None = None) -> None:
+        super().__init__(*args)
+        self.adopted: set[int] = adopted or set()
+
+
+def record_messages(messages: Sequence[Mapping[str, Any]]) -> NewMessages:
     """Insert messages (dicts of `Message` fields, each with a `source_event_id`); answer the
     events whose message is new or was adopted, with that message's id. Of several messages
     with the same email id, only the first is offered."""
@@ -98,10 +108,38 @@ def record_messages(messages: Sequence[Mapping[str, Any]]) -> dict[int, int]:
         Message,
         offered,
         on_conflict=_ADOPT_BY_EMAIL_ID,
-        returning=("source_event_id", "status", "id"),
+        returning=("source_event_id", "status", "id", "xmax"),
     )
     # A reply composed here has a delivery status; its copy from Instantly only links to it.
-    return {event_id: pk for event_id, status, pk in rows if not status}
+    # `xmax` is 0 for a row this statement inserted, set for one it updated (adopted).
+    return NewMessages(
+        {event_id: pk for event_id, status, pk, _ in rows if not status},
+        adopted={event_id for event_id, status, _, xmax in rows if not status and str(xmax) != "0"},
+    )
+
+
+# Matches `uniq_message_email_id` too; a stored message is never touched by the backfill.
+_KEEP_STORED = (
+    "ON CONFLICT (campaign_id, instantly_email_id) WHERE NOT (instantly_email_id = '') DO NOTHING"
+)
+
+
+def record_history(messages: Sequence[Mapping[str, Any]]) -> list[tuple[int, str]]:
+    """Insert emails read from the provider's history (no source event, each with its
+    `instantly_email_id`); answer (message id, email id) of those not stored before. One
+    already recorded from a webhook (same campaign and email id) is left as it is, and a
+    webhook that reports a backfilled email later adopts it (`record_messages`)."""
+    seen: set[tuple[Any, str]] = set()
+    offered = []
+    for message in messages:
+        key = (message["campaign_id"], message["instantly_email_id"])
+        if key[1] and key not in seen:
+            seen.add(key)
+            offered.append(message)
+    rows = insert_rows(
+        Message, offered, on_conflict=_KEEP_STORED, returning=("id", "instantly_email_id")
+    )
+    return [(pk, email_id) for pk, email_id in rows]
 
 
 @dataclass
@@ -116,8 +154,11 @@ class ThreadChange:
     lead_id: int | None = None
     instantly_thread_id: str = ""
 
-    def add(self, at: dt.datetime, *, inbound: bool, reply: bool, subject: str) -> None:
-        self.new_messages += 1
+    def add(
+        self, at: dt.datetime, *, inbound: bool, reply: bool, subject: str, counted: bool = True
+    ) -> None:
+        """One new message; `counted=False` for one the thread already counts (backfilled)."""
+        self.new_messages += counted
         self.last_message_at = max(filter(None, (self.last_message_at, at)))
         if inbound:
             self.last_inbound_at = max(filter(None, (self.last_inbound_at, at)))
@@ -141,7 +182,7 @@ def update_threads(changes: Mapping[int, ThreadChange]) -> None:
             c.instantly_thread_id[:64],
         )
         for thread_id, c in sorted(changes.items())
-        if c.new_messages
+        if c.last_message_at is not None
     ]
     if not rows:
         return

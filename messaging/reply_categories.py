@@ -106,6 +106,15 @@ def after_recording(
     return notified
 
 
+def show_history(replies: Sequence[CategorisedReply]) -> None:
+    """Replies read from the provider's history (the backfill): their threads show their
+    category like any other, with none of `after_recording`'s follow-ups (no notification, no
+    lead flag, no do-not-contact action): the past is not news."""
+    replies = [r for r in replies if r.category]
+    if replies:
+        _move_threads(replies)
+
+
 def describe(reply: CategorisedReply) -> str:
     """A category in a few words: "Interested 93%", "Out of office · back on 2 Dec"."""
     if not reply.category:

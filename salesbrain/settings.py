@@ -309,6 +309,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "instantly.tasks.sync_all_workspaces",
         "schedule": env.int("INSTANTLY_SYNC_INTERVAL_SECONDS", default=900),
     },
+    # Deliveries Instantly's log shows as failed and we never stored are replayed.
+    "instantly-reconcile-deliveries": {
+        "task": "instantly.tasks.reconcile_all_deliveries",
+        "schedule": env.int("INSTANTLY_RECONCILE_INTERVAL_SECONDS", default=600),
+    },
     "instantly-sweep-webhook-events": {
         "task": "instantly.webhooks.tasks.sweep_webhook_events",
         "schedule": 30.0,
@@ -407,6 +412,15 @@ INSTANTLY_WEBHOOK_URL = env.str(
     default=f"https://{PUBLIC_HOST}{INSTANTLY_WEBHOOK_PATH}" if PUBLIC_HOST else "",
 )
 INSTANTLY_WEBHOOK_MAX_BODY_BYTES = 512 * 1024
+# GET /api/v2/emails (the Unibox) has its own limit, about 20 requests a minute per workspace.
+# The test suite syncs the same sandbox workspace many times a minute: its tests of the limit
+# pass their own limiter.
+INSTANTLY_EMAILS_PER_MINUTE = env.int(
+    "INSTANTLY_EMAILS_PER_MINUTE", default=6000 if TESTING else 20
+)
+# Unibox pages a periodic sync reads at most (a first backfill of a big workspace continues on
+# the next sync from where it stopped); `instantly_sync --history` reads them all.
+INSTANTLY_HISTORY_PAGES_PER_SYNC = env.int("INSTANTLY_HISTORY_PAGES_PER_SYNC", default=20)
 
 # Fernet keys that encrypt secrets at rest (connection API keys). The first key encrypts, all
 # keys decrypt: prepend a new key to rotate, then run `manage.py rotate_secrets`.
@@ -499,6 +513,8 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "salesbrain.api.schema.add_error_responses",
+        # The webhook receiver is a plain view: documented by hand, with its own answers.
+        "instantly.webhooks.openapi.add_receiver",
     ],
 }
 

@@ -26,7 +26,14 @@ from campaigns.models import (
     LeadLabel,
     MailboxStatus,
 )
-from instantly.models import Alert, BlocklistAction, SyncRun, WebhookEvent
+from instantly.models import (
+    Alert,
+    BlocklistAction,
+    MissedDelivery,
+    SyncRun,
+    WebhookEvent,
+    WebhookTest,
+)
 from messaging.models import CategoryLabel, Notification, ReplySettings
 from testkit.rows import SHARED_API_KEY, make_webhook_event
 
@@ -125,7 +132,27 @@ def make_console_rows(tenant_rows, org_a, connection) -> dict:
             status=BlocklistAction.Status.BLOCKED,
             instantly_entry_id="bl-entry-1",
         )
+        missed = MissedDelivery.objects.create(
+            organization=connection.organization,
+            connection=connection,
+            dedupe_key="d" * 64,
+            log_id="log-1",
+            event_type="reply_received",
+            status_code=503,
+            retry_count=3,
+            error_message="Delivery failed: ECONNREFUSED",
+            recovered_event=event,
+        )
+        webhook_test = WebhookTest.objects.create(
+            organization=connection.organization,
+            connection=connection,
+            outcome=WebhookTest.Outcome.ARRIVED,
+            arrived_at=timezone.now(),
+            detail="arrived after 0.4 s",
+        )
     return {
+        "missed": missed,
+        "webhook_test": webhook_test,
         "label": label,
         "reply_settings": reply_settings,
         "blocklist_action": blocklist_action,

@@ -364,3 +364,35 @@ ROUTES = (
     ("DELETE", "/api/v2/block-lists-entries/{id}", delete_block_list_entry),
     ("GET", "/api/v1/campaign/list", v1_list_campaigns),
 )
+
+
+# --- webhook delivery log and test deliveries (history backfill and reconciliation) -----------
+
+
+def list_webhook_events(workspace: SandboxWorkspace, request: Request) -> Any:
+    """GET /api/v2/webhook-events: Instantly's log of delivery attempts, newest first
+    (unconfirmed order); `success` filters on the outcome."""
+    from instantly.sandbox.delivery_log import log_of
+
+    entries = log_of(workspace).newest_first()
+    success = request.one("success")
+    if success is not None:
+        if success.lower() not in ("true", "false"):
+            raise ValueError("querystring/success must be boolean")
+        entries = [e for e in entries if e["success"] is (success.lower() == "true")]
+    limit, cursor = request.one("limit"), request.one("starting_after")
+    return page(entries, "id", limit, cursor, descending=True)
+
+
+def test_webhook(workspace: SandboxWorkspace, request: Request, id: str) -> Any:
+    """POST /api/v2/webhooks/{id}/test: answers at once, delivers in the background."""
+    from instantly.sandbox.delivery_log import send_test
+
+    return send_test(workspace, uuid_param(id, "params/id"))
+
+
+ROUTES = (
+    ("GET", "/api/v2/webhook-events", list_webhook_events),
+    ("POST", "/api/v2/webhooks/{id}/test", test_webhook),
+    *ROUTES,
+)

@@ -39,6 +39,8 @@ class SyncResult:
     figures_fetched: int = 0
     requests: int = 0
     duration: float = 0.0
+    # The history backfill's `BackfillResult` (None when it did not run or stopped on an error).
+    history: Any = None
 
     ROW_KINDS = (
         "campaigns",
@@ -53,7 +55,8 @@ class SyncResult:
 
     @property
     def changed(self) -> bool:
-        return any(getattr(self, kind).changed for kind in self.ROW_KINDS)
+        history = self.history is not None and self.history.emails_written > 0
+        return history or any(getattr(self, kind).changed for kind in self.ROW_KINDS)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -64,6 +67,10 @@ class SyncResult:
                 flat[f"{kind}_{name}"] = value
         for kind in ("campaign_daily", "campaign_steps", "account_daily"):
             flat[f"{kind}_written"] = getattr(self, kind).created + getattr(self, kind).updated
+        if self.history is not None:
+            flat["history_emails_fetched"] = self.history.emails_fetched
+            flat["history_emails_written"] = self.history.emails_written
+            flat["history_leads_fetched"] = self.history.leads_fetched
         flat["requests"] = self.requests
         return flat
 
@@ -89,5 +96,7 @@ class SyncResult:
         for kind, label in labels.items():
             lines.append(f"  {label:<20} {getattr(self, kind)}")
         lines.append(f"  figures fetched for {self.figures_fetched} campaign(s)")
+        if self.history is not None:
+            lines.append(f"  {self.history.summary()}")
         lines.append(f"  {self.requests} API request(s) in {self.duration:.1f} s")
         return "\n".join(lines)

@@ -17,6 +17,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from typing import Any
 
+from django.conf import settings
 from django.db import connection as db_connection
 from django.utils import timezone
 
@@ -30,6 +31,7 @@ from salesbrain import metrics
 from salesbrain.bulk import chunks
 from salesbrain.logs import log_context
 
+from .backfill import BackfillResult, backfill_history
 from .fetch import (
     ANALYTICS_IDS_PER_CALL,
     CampaignFigures,
@@ -66,6 +68,7 @@ def sync_workspace(
     full: bool = False,
     progress: Progress | None = None,
     concurrency: int = DEFAULT_CONCURRENCY,
+    history: bool | None = None,
 ) -> SyncResult:
     """Mirror the connection's workspace now; returns what changed.
 
@@ -74,6 +77,11 @@ def sync_workspace(
     campaign's daily and step figures even when its totals did not move. Instantly errors mark
     the connection ERROR (with a human `last_error` and an alert) and are raised again; a
     successful run clears them and sets `last_synced_at`.
+
+    Then the history backfill (`backfill`): with `history` None, what is new in the Unibox
+    (at most `INSTANTLY_HISTORY_PAGES_PER_SYNC` pages, the rest next time) and the lead lists
+    on a first run, its errors logged without failing the sync; `history=True` (the command's
+    `--history`) reads all of it, leads included, and fails on its errors; False skips it.
     """
     say = progress or silent
     result = SyncResult(connection_id=str(connection.pk))
@@ -90,6 +98,8 @@ def sync_workspace(
             with log_context(sync_id=run.pk, connection_id=str(connection.pk)):
                 _sync(connection, client, result, full=full, say=say, concurrency=concurrency)
                 _check_subscription(connection, client)
+                if history is not False:
+                    result.history = _backfill(connection, client, history=history, say=say)
     except (InstantlyError, WorkspaceMismatchError) as exc:
         error = record_failure(connection, exc)
         raise
@@ -146,6 +156,24 @@ def _check_subscription(connection: ProviderConnection, client: InstantlyClient)
         check_subscription(connection, client=client)
     except InstantlyError as exc:
         logger.warning("could not check the webhook subscription of %s: %s", connection.name, exc)
+
+
+def _backfill(
+    connection: ProviderConnection, client: InstantlyClient, *, history: bool | None, say
+) -> BackfillResult | None:
+    """The history backfill after the mirror (it needs the campaigns the mirror wrote)."""
+    if history:
+        return backfill_history(connection, client, leads=True, progress=say)
+    try:
+        return backfill_history(
+            connection,
+            client,
+            max_pages=settings.INSTANTLY_HISTORY_PAGES_PER_SYNC,
+            progress=say,
+        )
+    except InstantlyError as exc:
+        logger.warning("history backfill of %s stopped: %s", connection.name, exc)
+        return None
 
 
 def _sync(

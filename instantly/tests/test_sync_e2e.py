@@ -72,6 +72,8 @@ def connection(db):
 
 
 def _sync(connection, server, **kwargs):
+    # The mirror only: the history backfill that follows it has its own tests (test_backfill).
+    kwargs.setdefault("history", False)
     client = client_for(connection, base_url=server.base_url, sleeper=lambda seconds: None)
     with client:
         return sync_workspace(connection, client=client, **kwargs)

@@ -287,6 +287,7 @@ class Batch:
                     inbound=direction == Message.Direction.INBOUND,
                     reply=kind == Message.Kind.REPLY,
                     subject=item.fields.subject,
+                    counted=item.event.id not in new.adopted,
                 )
         messaging.update_threads(changes)
 

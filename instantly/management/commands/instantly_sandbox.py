@@ -48,6 +48,12 @@ class Command(BaseCommand):
         serve.add_argument("--api-key", default=DEFAULT_API_KEY)
         serve.add_argument("--per-second", type=int, default=100, help="rate limit (req/s)")
         serve.add_argument("--per-minute", type=int, default=6000, help="rate limit (req/min)")
+        serve.add_argument(
+            "--emails-per-minute",
+            type=int,
+            default=20,
+            help="GET /api/v2/emails limit (req/min, Instantly's ~20); 0 = none",
+        )
 
         hooks = actions.add_parser("webhooks", help="post webhook deliveries to a receiver")
         _add_workspace_arguments(hooks)
@@ -75,6 +81,7 @@ class Command(BaseCommand):
             api_key=options["api_key"],
             per_second=options["per_second"],
             per_minute=options["per_minute"],
+            emails_per_minute=options["emails_per_minute"] or None,
         )
         server = SandboxServer(app, host=options["host"], port=options["port"])
         try:

@@ -17,7 +17,10 @@ from instantly.sync.write import WorkspaceMismatchError
 
 
 class Command(BaseCommand):
-    help = "Sync Instantly workspaces (campaigns, mailboxes, analytics) into Salesbrain now."
+    help = (
+        "Sync Instantly workspaces (campaigns, mailboxes, analytics, and what is new in the "
+        "Unibox and lead lists) into Salesbrain now."
+    )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--connection", help="id or name of one connection (default: all)")
@@ -27,6 +30,12 @@ class Command(BaseCommand):
             help="fetch every campaign's daily and step figures, even with unchanged totals",
         )
         parser.add_argument("--concurrency", type=int, default=DEFAULT_CONCURRENCY)
+        parser.add_argument(
+            "--history",
+            action="store_true",
+            help="backfill the whole history now: every Unibox page not yet read (at 20 "
+            "requests a minute) and every campaign's leads",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         connections = command_connections(options["connection"])
@@ -38,6 +47,7 @@ class Command(BaseCommand):
                     connection,
                     full=options["full"],
                     concurrency=options["concurrency"],
+                    history=True if options["history"] else None,
                     progress=lambda message: self.stdout.write(f"  {message}"),
                 )
             except (InstantlyError, WorkspaceMismatchError, SyncAlreadyRunning) as exc:
