@@ -10,7 +10,7 @@ from accounts.rls import enable_rls
 class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0004_api_tokens"),
-        ("instantly", "0008_blocklist_action"),
+        ("instantly", "0009_webhookevent_payload_pruned_at"),
     ]
 
     operations = [
