@@ -176,7 +176,15 @@ class WebhookEvent(TenantModel):
         constraints = [
             models.UniqueConstraint(fields=["connection", "dedupe_key"], name="uniq_delivery")
         ]
-        indexes = [models.Index(fields=["status", "received_at"], name="webhookevent_sweep_idx")]
+        indexes = [
+            models.Index(fields=["status", "received_at"], name="webhookevent_sweep_idx"),
+            # The claim of pending first attempts scans only them, however large the table.
+            models.Index(
+                fields=["id"],
+                condition=models.Q(status="pending", attempts=0),
+                name="webhookevent_pending_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.event_type_raw or self.event_type} #{self.pk}"
