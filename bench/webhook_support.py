@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -83,3 +84,41 @@ def setup_django(database_url: str) -> None:
     import django
 
     django.setup()
+
+
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages, to print beside every figure (shared machine)."""
+    one, five, fifteen = os.getloadavg()
+    return f"load {one:.2f} {five:.2f} {fifteen:.2f}"
+
+
+def prefill_webhook_events(database_url: str, rows: int) -> float:
+    """Put `rows` processed deliveries in `instantly_webhookevent` (one generate_series
+    statement as the owner, then VACUUM ANALYZE), for one connection of its own: the table a
+    long-running installation has. Answers the seconds it took."""
+    if rows <= 0:
+        return 0.0
+    started = time.monotonic()
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO instantly_providerconnection (id, name, is_shared, api_key_encrypted, "
+            "api_key_v1_encrypted, api_key_last4, workspace_id, workspace_name, "
+            "webhook_secret_encrypted, webhook_secret_digest, webhook_subscription_id, "
+            "webhook_subscription_state, status, last_error, created_at, updated_at) VALUES "
+            "('00000000-0000-4000-8000-00000000f111', 'Prefill', false, 'x', '', '', 'ws-old', "
+            "'', 'x', md5('prefill') || md5('prefill'), '', 'unknown', 'active', '', now(), now())"
+        )
+        conn.execute(
+            "INSERT INTO instantly_webhookevent (organization_id, connection_id, payload, "
+            "event_type_raw, event_type, dedupe_key, campaign_instantly_id, occurred_at, "
+            "received_at, request_id, status, attempts, claimed_at, processed_at, last_error) "
+            "SELECT NULL, '00000000-0000-4000-8000-00000000f111', "
+            "jsonb_build_object('event_type', 'email_opened', 'n', i), 'email_opened', "
+            "'email_opened', md5(i::text) || md5((-i)::text), '', now() - interval '100 days', "
+            "now() - interval '100 days' + i * interval '1 second' / 2, '', 'processed', 1, "
+            "now() - interval '100 days', now() - interval '100 days', '' "
+            "FROM generate_series(1, %s) AS i",
+            [rows],
+        )
+        conn.execute("VACUUM ANALYZE instantly_webhookevent")
+    return time.monotonic() - started

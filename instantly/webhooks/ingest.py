@@ -102,7 +102,7 @@ def store_delivery(
     return StoredDelivery(event_id, event.status)
 
 
-_STORE_BY_SECRET = (
+_STORE_SQL = (
     "SELECT connection_id, organization_id, event_id FROM sb_store_webhook_delivery("
     "%s, %s::jsonb, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
 )
@@ -130,7 +130,7 @@ def store_by_secret(
     handled = is_handled(fields.event_type)
     status = WebhookEvent.Status.PENDING if handled else WebhookEvent.Status.IGNORED
     rows = bulk.execute(
-        _STORE_BY_SECRET,
+        _STORE_SQL,
         [
             secret_digest(secret),
             canonical.decode(),
