@@ -23,7 +23,7 @@ OWNER_URL = os.environ.get("BENCH_OWNER_URL", "postgres://root@127.0.0.1:5432/po
 _RUN_SECRET = "bench-only-" + uuid.uuid4().hex
 
 
-def bench_environment(database_url: str, **extra: str) -> dict[str, str]:
+def bench_environment(database_url: str, root: Path = ROOT, **extra: str) -> dict[str, str]:
     """Production-like settings (DEBUG off keeps Django from recording every query)."""
     env = dict(os.environ)
     # One key per bench run: `migrate` stores the tenant-scope key derived from it, and every
@@ -44,7 +44,7 @@ def bench_environment(database_url: str, **extra: str) -> dict[str, str]:
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             # Plain HTTP on loopback, no TLS proxy: production's HTTPS redirect stays off.
             "SECURE_SSL_REDIRECT": "0",
-            "PYTHONPATH": str(ROOT),
+            "PYTHONPATH": str(root),
             **extra,
         }
     )
@@ -57,17 +57,18 @@ def _with_database(url: str, name: str) -> str:
 
 
 @contextmanager
-def throwaway_database(prefix: str) -> Iterator[str]:
-    """Create, migrate and finally drop a database; yields its owner DATABASE_URL."""
+def throwaway_database(prefix: str, root: Path = ROOT) -> Iterator[str]:
+    """Create, migrate (with `root`'s code) and finally drop a database; yields its owner
+    DATABASE_URL."""
     name = f"{prefix}_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(OWNER_URL, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     url = _with_database(OWNER_URL, name)
     try:
         subprocess.run(
-            [PYTHON, str(ROOT / "manage.py"), "migrate", "--noinput", "-v", "0"],
-            env=bench_environment(url),
-            cwd=ROOT,
+            [PYTHON, str(root / "manage.py"), "migrate", "--noinput", "-v", "0"],
+            env=bench_environment(url, root),
+            cwd=root,
             check=True,
         )
         yield url

@@ -129,6 +129,7 @@ class BatchReport:
     failed: int = 0
     retries: list[tuple[int, int]] = field(default_factory=list)
     last_id: int | None = None  # highest event id claimed
+    claimed: int = 0  # how many events the call claimed
 
     def add(self, other: BatchReport) -> None:
         self.processed += other.processed
@@ -153,6 +154,7 @@ def process_events(
     events = claim_events(ids, more=more, after=after, now=now)
     report = process_claimed(events, now=now)
     report.last_id = max((event.id for event in events), default=None)
+    report.claimed = len(events)
     return report
 
 

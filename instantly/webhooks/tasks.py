@@ -95,7 +95,10 @@ def process_webhook_events(event_ids: list[int]) -> dict:
 def drain_webhook_events() -> dict:
     """Process every pending first attempt, in batches, oldest first (woken by the receiver).
 
-    Two drains may run at once (one per worker process): their claims skip each other's rows.
+    Claims batches while they come back full, then returns: what arrives meanwhile has set
+    the key again and queued the next drain, so other tasks (notification delivery, syncs)
+    get a worker in between instead of waiting behind a drain that never ends. Two drains may
+    run at once (one per worker process): their claims skip each other's rows.
     """
     _forget_drain_wanted()  # before claiming: see the module docstring
     report = queue.BatchReport()
@@ -106,11 +109,11 @@ def drain_webhook_events() -> dict:
             batch = queue.process_events(more=queue.BATCH_SIZE, after=after)
             schedule_retries(batch.retries)
             report.add(batch)
-            if batch.last_id is None:
+            if batch.last_id is None or batch.claimed < queue.BATCH_SIZE:
                 break
             after = batch.last_id
             if time.monotonic() > deadline:
-                _publish(drain_webhook_events, ())  # more may be waiting: the next drain
+                _publish(drain_webhook_events, ())  # more is waiting: the next drain
                 break
     except (DatabaseError, psycopg.Error):
         return _database_error(drain_webhook_events, ())
