@@ -46,8 +46,8 @@ class FakeRedis:
 
 
 @pytest.fixture
-def fake_redis(monkeypatch, settings):
-    settings.CELERY_BROKER_URL = "redis://fake"
+def fake_redis(monkeypatch):
+    monkeypatch.setitem(tasks.process_webhook_event.app.conf, "task_always_eager", False)
     fake = FakeRedis()
     monkeypatch.setattr(tasks, "_redis", lambda: fake)
     monkeypatch.setattr(tasks, "breaker", tasks._Breaker(clock=lambda: 1000.0))
@@ -124,6 +124,7 @@ def test_the_drain_processes_everything_pending_in_batches_and_clears_the_key(
     monkeypatch.setattr(queue, "BATCH_SIZE", 2)
     claims = []
     real = queue.process_events
+
     def spy(**kw):
         report = real(**kw)
         claims.append((kw, report.claimed, report.last_id, report.processed))

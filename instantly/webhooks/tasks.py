@@ -238,18 +238,21 @@ class _Publisher:
                 time.sleep(self._interval)
 
 
-_redis_clients: dict[int, redis.Redis] = {}
+_redis_clients: dict[tuple[int, str], redis.Redis] = {}
 
 
 def _redis() -> redis.Redis:
-    """This process's client for the broker's Redis (one per pid: never shared by a fork)."""
-    client = _redis_clients.get(os.getpid())
+    """A client for the broker's Redis, the one tasks are published to (one per process and
+    URL: never shared across a fork)."""
+    url = process_webhook_event.app.conf.broker_url or ""
+    key = (os.getpid(), url)
+    client = _redis_clients.get(key)
     if client is None:
-        client = redis.Redis.from_url(
-            settings.CELERY_BROKER_URL, socket_connect_timeout=1, socket_timeout=1
-        )
+        if not url.startswith(("redis://", "rediss://", "unix://")):
+            raise redis.ConnectionError(f"the broker is not Redis: {url.split(':')[0]!r}")
+        client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
         _redis_clients.clear()
-        _redis_clients[os.getpid()] = client
+        _redis_clients[key] = client
     return client
 
 
@@ -272,8 +275,8 @@ def wake_drain(event_ids: Iterable[int] = ()) -> bool:
 
 
 def _forget_drain_wanted() -> None:
-    if not settings.CELERY_BROKER_URL:
-        return  # no broker (eager tasks): nothing was ever set
+    if process_webhook_event.app.conf.task_always_eager:
+        return  # no broker: nothing was ever set
     try:
         _redis().delete(DRAIN_WANTED_KEY)
     except redis.RedisError:
