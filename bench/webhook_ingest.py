@@ -7,8 +7,8 @@
 One gunicorn (2 workers by default) serves the app with a bench-only URLconf that adds the bare
 view (`bench/bare_urls.py`, settings `bench.ingest_settings`). wrk (Debian's `wrk`) drives it
 with 32 connections, first the bare view, then the real receiver (`POST
-/webhooks/instantly/webhook`: secret check, store in PostgreSQL, publish the task to Redis after
-commit). Every request body is a distinct, realistic delivery. Prints both throughputs, their
+/webhooks/instantly/webhook`: secret check and store in PostgreSQL in one statement, wake a
+drain through Redis after commit). Every request body is a distinct, realistic delivery. Prints both throughputs, their
 ratio and p99 latencies, then checks that every delivery the receiver acknowledged (its id, read
 by the wrk script from each 200 answer) is a row in PostgreSQL.
 
