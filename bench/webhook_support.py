@@ -93,6 +93,9 @@ def load_average() -> str:
     return f"load {one:.2f} {five:.2f} {fifteen:.2f}"
 
 
+PREFILL_CONNECTION = "00000000-0000-4000-8000-00000000f111"
+
+
 def prefill_webhook_events(database_url: str, rows: int) -> float:
     """Put `rows` processed deliveries in `instantly_webhookevent` (one generate_series
     statement as the owner, then VACUUM ANALYZE), for one connection of its own: the table a
