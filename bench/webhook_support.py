@@ -118,10 +118,13 @@ def prefill_webhook_events(database_url: str, rows: int) -> float:
             "received_at, request_id, status, attempts, claimed_at, processed_at, last_error) "
             "SELECT NULL, '00000000-0000-4000-8000-00000000f111', "
             "jsonb_build_object('event_type', 'email_opened', 'n', i), 'email_opened', "
-            "'email_opened', md5(i::text) || md5((-i)::text), '', now() - interval '100 days', "
+            "'email_opened', k, '', now() - interval '100 days', "
             "now() - interval '100 days' + i * interval '1 second' / 2, '', 'processed', 1, "
             "now() - interval '100 days', now() - interval '100 days', '' "
-            "FROM generate_series(1, %s) AS i",
+            # In key order: the unique index is filled from left to right instead of at
+            # random (several times faster to load; the keys themselves are as random).
+            "FROM (SELECT i, md5(i::text) || md5((-i)::text) AS k "
+            "      FROM generate_series(1, %s) AS i ORDER BY k) AS rows",
             [rows],
         )
         conn.execute("VACUUM ANALYZE instantly_webhookevent")
