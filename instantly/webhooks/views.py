@@ -78,12 +78,12 @@ def _receive(request: HttpRequest) -> Answer:
     except WebhookUnauthorized:
         return _unauthorized()
 
-    refused = _read_payload(request)
-    if isinstance(refused, Answer):
-        return refused if known_secret(secret) else _unauthorized()
+    payload = _read_payload(request)
+    if isinstance(payload, Answer):  # refused: a stranger learns nothing about why
+        return payload if known_secret(secret) else _unauthorized()
 
     stored = store_by_secret(
-        secret, refused, enqueue=enqueue_event, request_id=getattr(request, "request_id", "")
+        secret, payload, enqueue=enqueue_event, request_id=getattr(request, "request_id", "")
     )
     if stored is None:
         return _unauthorized()
