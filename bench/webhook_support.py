@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,7 +23,7 @@ OWNER_URL = os.environ.get("BENCH_OWNER_URL", "postgres://root@127.0.0.1:5432/po
 _RUN_SECRET = "bench-only-" + uuid.uuid4().hex
 
 
-def bench_environment(database_url: str, **extra: str) -> dict[str, str]:
+def bench_environment(database_url: str, root: Path = ROOT, **extra: str) -> dict[str, str]:
     """Production-like settings (DEBUG off keeps Django from recording every query)."""
     env = dict(os.environ)
     # One key per bench run: `migrate` stores the tenant-scope key derived from it, and every
@@ -43,7 +44,7 @@ def bench_environment(database_url: str, **extra: str) -> dict[str, str]:
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             # Plain HTTP on loopback, no TLS proxy: production's HTTPS redirect stays off.
             "SECURE_SSL_REDIRECT": "0",
-            "PYTHONPATH": str(ROOT),
+            "PYTHONPATH": str(root),
             **extra,
         }
     )
@@ -56,17 +57,18 @@ def _with_database(url: str, name: str) -> str:
 
 
 @contextmanager
-def throwaway_database(prefix: str) -> Iterator[str]:
-    """Create, migrate and finally drop a database; yields its owner DATABASE_URL."""
+def throwaway_database(prefix: str, root: Path = ROOT) -> Iterator[str]:
+    """Create, migrate (with `root`'s code) and finally drop a database; yields its owner
+    DATABASE_URL."""
     name = f"{prefix}_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(OWNER_URL, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     url = _with_database(OWNER_URL, name)
     try:
         subprocess.run(
-            [PYTHON, str(ROOT / "manage.py"), "migrate", "--noinput", "-v", "0"],
-            env=bench_environment(url),
-            cwd=ROOT,
+            [PYTHON, str(root / "manage.py"), "migrate", "--noinput", "-v", "0"],
+            env=bench_environment(url, root),
+            cwd=root,
             check=True,
         )
         yield url
@@ -83,3 +85,47 @@ def setup_django(database_url: str) -> None:
     import django
 
     django.setup()
+
+
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages, to print beside every figure (shared machine)."""
+    one, five, fifteen = os.getloadavg()
+    return f"load {one:.2f} {five:.2f} {fifteen:.2f}"
+
+
+PREFILL_CONNECTION = "00000000-0000-4000-8000-00000000f111"
+
+
+def prefill_webhook_events(database_url: str, rows: int) -> float:
+    """Put `rows` processed deliveries in `instantly_webhookevent` (one generate_series
+    statement as the owner, then VACUUM ANALYZE), for one connection of its own: the table a
+    long-running installation has. Answers the seconds it took."""
+    if rows <= 0:
+        return 0.0
+    started = time.monotonic()
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO instantly_providerconnection (id, name, is_shared, api_key_encrypted, "
+            "api_key_v1_encrypted, api_key_last4, workspace_id, workspace_name, "
+            "webhook_secret_encrypted, webhook_secret_digest, webhook_subscription_id, "
+            "webhook_subscription_state, status, last_error, created_at, updated_at) VALUES "
+            "('00000000-0000-4000-8000-00000000f111', 'Prefill', false, 'x', '', '', 'ws-old', "
+            "'', 'x', md5('prefill') || md5('prefill'), '', 'unknown', 'active', '', now(), now())"
+        )
+        conn.execute(
+            "INSERT INTO instantly_webhookevent (organization_id, connection_id, payload, "
+            "event_type_raw, event_type, dedupe_key, campaign_instantly_id, occurred_at, "
+            "received_at, request_id, status, attempts, claimed_at, processed_at, last_error) "
+            "SELECT NULL, '00000000-0000-4000-8000-00000000f111', "
+            "jsonb_build_object('event_type', 'email_opened', 'n', i), 'email_opened', "
+            "'email_opened', k, '', now() - interval '100 days', "
+            "now() - interval '100 days' + i * interval '1 second' / 2, '', 'processed', 1, "
+            "now() - interval '100 days', now() - interval '100 days', '' "
+            # In key order: the unique index is filled from left to right instead of at
+            # random (several times faster to load; the keys themselves are as random).
+            "FROM (SELECT i, md5(i::text) || md5((-i)::text) AS k "
+            "      FROM generate_series(1, %s) AS i ORDER BY k) AS rows",
+            [rows],
+        )
+        conn.execute("VACUUM ANALYZE instantly_webhookevent")
+    return time.monotonic() - started

@@ -187,6 +187,12 @@ class WebhookEvent(TenantModel):
                 name="webhookevent_prune_idx",
                 condition=models.Q(status="processed", payload_pruned_at__isnull=True),
             ),
+            # The claim of pending first attempts scans only them, however large the table.
+            models.Index(
+                fields=["id"],
+                condition=models.Q(status="pending", attempts=0),
+                name="webhookevent_pending_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -119,14 +119,31 @@ class WebhookAuthSuite:
             (other.pk, None),
         ]
 
-    def test_the_secret_is_compared_in_constant_time(self, client, acme, monkeypatch):
-        from instantly.webhooks import auth
+    def test_only_the_secrets_digest_reaches_the_database(self, client, acme, monkeypatch):
+        """The connection is found by the SHA-256 of the secret, never by the secret (so no
+        comparison of the secret exists to time, and no query text or parameter holds it)."""
+        from instantly.models import secret_digest
+        from instantly.webhooks import ingest as ingest_module
 
-        calls = []
-        real = auth.hmac.compare_digest
-        monkeypatch.setattr(auth.hmac, "compare_digest", lambda a, b: calls.append(1) or real(a, b))
-        assert self.send(client, acme[1]).status_code == 200
-        assert calls == [1]
+        sent = []
+        real = ingest_module.bulk.execute
+        monkeypatch.setattr(
+            ingest_module.bulk,
+            "execute",
+            lambda sql, params=(): sent.append(params) or real(sql, params),
+        )
+        secret = acme[1]
+        assert self.send(client, secret).status_code == 200
+        [params] = sent
+        assert secret_digest(secret) in params and secret not in map(str, params)
+
+    @pytest.mark.parametrize("body", ["not json", "[1]", "x" * 600_000])
+    def test_a_stranger_is_told_401_whatever_the_body(self, client, acme, body):
+        response = client.post(
+            self.url, data=body, content_type="application/json", **{HEADER: "guess"}
+        )
+        assert response.status_code == 401
+        assert stored_events() == []
 
 
 class TestReceiverAuth(WebhookAuthSuite):
@@ -281,7 +298,7 @@ def test_a_storage_failure_is_503_never_2xx(client, acme, enqueued, monkeypatch,
     def fail(*args, **kwargs):
         raise getattr(django.db, error)("connection refused or some other constraint")
 
-    monkeypatch.setattr(ingest, "insert_rows", fail)
+    monkeypatch.setattr(ingest.bulk, "execute", fail)
     response = post(client, DELIVERY, acme[1])
     assert response.status_code == 503
     assert response.json() == {"error": "could not store the delivery, try again"}
@@ -317,14 +334,14 @@ def test_the_same_body_for_two_connections_is_two_deliveries(client, acme, enque
 def test_two_identical_deliveries_at_the_same_moment_store_one_row(acme, enqueued, monkeypatch):
     """Both requests pass the same point before inserting; the unique constraint decides."""
     barrier = threading.Barrier(2, timeout=10)
-    real_key = ingest.dedupe_key
+    real_key = ingest.dedupe_key_of
 
-    def key_then_wait(payload):
-        key = real_key(payload)
+    def key_then_wait(canonical):
+        key = real_key(canonical)
         barrier.wait()  # both have computed the key and are about to insert
         return key
 
-    monkeypatch.setattr(ingest, "dedupe_key", key_then_wait)
+    monkeypatch.setattr(ingest, "dedupe_key_of", key_then_wait)
     answers = []
 
     def send():

@@ -1,14 +1,14 @@
 """Who sent a webhook delivery: the connection whose secret is in the custom header.
 
 Instantly signs nothing; the only proof is the secret Salesbrain registered as a custom header
-on the subscription. The header's SHA-256 digest finds the connection (an indexed lookup, so the
-secret itself is never compared in SQL), then the decrypted secret is compared in constant time.
-`authenticate_delivery` is the receiver's first call and has no switch to turn it off.
+on the subscription. The header's SHA-256 digest finds the connection (an indexed lookup; the
+secret itself is stored encrypted and never compared). The receiver authenticates and stores
+in one statement (`ingest.store_by_secret`); `known_secret` answers the question alone, for
+deliveries refused before storing (too large, not JSON), which a stranger must see as 401.
+`delivery_secret` is the receiver's first call and has no switch to turn it off.
 """
 
 from __future__ import annotations
-
-import hmac
 
 from django.http import HttpRequest
 
@@ -25,21 +25,21 @@ class WebhookUnauthorized(Exception):
     """No secret, or a secret no connection has: answer 401 and store nothing."""
 
 
-def authenticate_delivery(request: HttpRequest) -> ProviderConnection:
-    """The connection a delivery belongs to, or WebhookUnauthorized."""
+def delivery_secret(request: HttpRequest) -> str:
+    """The secret the delivery carries, or WebhookUnauthorized if it carries none fit to look
+    up."""
     secret = request.headers.get(SECRET_HEADER, "")
     if not secret or len(secret) > MAX_SECRET_LENGTH:
         raise WebhookUnauthorized("missing webhook secret")
-    # Connections are tenant rows; finding one by its secret is server work across tenants.
+    return secret
+
+
+def known_secret(secret: str) -> bool:
+    """Whether a connection has this secret (one indexed lookup, in a staff scope: finding a
+    connection by its secret is server work across tenants)."""
     with within_staff_scope():
-        connection = (
+        return (
             ProviderConnection.objects.unscoped()
             .filter(webhook_secret_digest=secret_digest(secret))
-            .only("id", "organization_id", "webhook_secret_encrypted", "status")
-            .first()
+            .exists()
         )
-    if connection is None or not hmac.compare_digest(
-        secret.encode(), connection.webhook_secret.encode()
-    ):
-        raise WebhookUnauthorized("wrong webhook secret")
-    return connection

@@ -9,6 +9,12 @@ duplicate" done by PostgreSQL itself: when two identical deliveries race, the se
 waits for the first to commit and then does nothing, with no error to catch and no savepoint to
 pay for. Processing is enqueued only
 after the row is committed.
+
+The receiver stores with `store_by_secret`: one statement, `sb_store_webhook_delivery` (a
+SECURITY DEFINER function, see migration instantly 0009), finds the connection by the secret's
+digest and inserts, outside any transaction of ours, so it commits before the answer in one
+round trip: no BEGIN, no `set_config`, no separate lookup, no COMMIT. `store_delivery` (a
+connection already in hand: tests, reprocessing, loaders) inserts through the bulk writer.
 """
 
 from __future__ import annotations
@@ -24,8 +30,9 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from instantly.models import ProviderConnection, WebhookEvent
+from instantly.models import ProviderConnection, WebhookEvent, secret_digest
 from instantly.text import clean_json
+from salesbrain import bulk
 from salesbrain.bulk import insert_rows
 
 from . import within_staff_scope
@@ -44,6 +51,7 @@ class StoredDelivery:
     event_id: int | None
     status: str
     duplicate: bool = False
+    connection_id: Any = None
 
 
 def _canonical(payload: Any) -> str:
@@ -94,6 +102,64 @@ def store_delivery(
     return StoredDelivery(event_id, event.status)
 
 
+_STORE_SQL = (
+    "SELECT connection_id, organization_id, event_id FROM sb_store_webhook_delivery("
+    "%s, %s::jsonb, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+)
+
+
+def store_by_secret(
+    secret: str,
+    payload: dict[str, Any],
+    *,
+    enqueue: Callable[[int], Any] | None = None,
+    received_at: dt.datetime | None = None,
+    request_id: str = "",
+) -> StoredDelivery | None:
+    """Store a delivery for the connection whose webhook secret this is, in one statement;
+    None (and nothing stored) if no connection has it. `enqueue(event_id)` runs once the row
+    is committed, if it is to be processed.
+
+    Authentication is the lookup of the secret's SHA-256 digest, as for API tokens: nothing
+    compares the secret itself, so there is no comparison to time, and the digest of a wrong
+    guess tells an attacker nothing about the right one. A rotated secret's digest is gone
+    from its row with the save, so it stops working at once (there is no cache to expire).
+    """
+    payload, canonical = storable(payload)
+    fields = extract_fields(payload)
+    handled = is_handled(fields.event_type)
+    status = WebhookEvent.Status.PENDING if handled else WebhookEvent.Status.IGNORED
+    rows = bulk.execute(
+        _STORE_SQL,
+        [
+            secret_digest(secret),
+            canonical.decode(),
+            fields.raw_event_type[:200],
+            fields.event_type,
+            dedupe_key_of(canonical),
+            fields.campaign_id[:64],
+            fields.occurred_at,
+            received_at or timezone.now(),
+            status,
+            "" if handled else f"nothing to do for event type {fields.event_type}",
+            request_id[:128],
+        ],
+    )
+    if not rows:
+        return None
+    connection_id, _organization_id, event_id = rows[0]
+    if event_id is None:
+        return StoredDelivery(None, status, duplicate=True, connection_id=connection_id)
+    if handled and enqueue is not None:
+        # Outside a transaction (the receiver) this runs at once: the row is committed.
+        transaction.on_commit(lambda: enqueue(event_id), robust=True)
+    return StoredDelivery(event_id, status, connection_id=connection_id)
+
+
+def dedupe_key_of(canonical: bytes) -> str:
+    return hashlib.sha256(canonical).hexdigest()
+
+
 def build_event(
     connection: ProviderConnection,
     payload: dict[str, Any],
@@ -110,7 +176,7 @@ def build_event(
         payload=payload,
         event_type_raw=fields.raw_event_type[:200],
         event_type=fields.event_type,
-        dedupe_key=hashlib.sha256(canonical).hexdigest(),
+        dedupe_key=dedupe_key_of(canonical),
         campaign_instantly_id=fields.campaign_id[:64],
         occurred_at=fields.occurred_at,
         received_at=received_at or timezone.now(),

@@ -61,13 +61,19 @@ _CLAIM_IDS = f"""
 # in id (= arrival) order after a given id: a range on the primary key stays a short index scan
 # however large the table, whereas the row-level security filter hides from the planner how
 # selective `status = 'pending'` is.
+# The pick is a materialized CTE: as a plain `IN (subquery)` the planner may run the subquery
+# again for each row (a nested loop over the partial index), and with SKIP LOCKED each run
+# picks the next rows, so one claim could take far more than `limit`.
 _CLAIM_MORE = f"""
+    WITH picked AS MATERIALIZED (
+        SELECT id FROM instantly_webhookevent
+         WHERE status = 'pending' AND attempts = 0 AND id > %(after)s
+         ORDER BY id LIMIT %(limit)s
+           FOR UPDATE SKIP LOCKED
+    )
     UPDATE instantly_webhookevent
        SET status = 'processing', attempts = attempts + 1, claimed_at = %(now)s
-     WHERE id IN (SELECT id FROM instantly_webhookevent
-                   WHERE status = 'pending' AND attempts = 0 AND id > %(after)s
-                   ORDER BY id LIMIT %(limit)s
-                   FOR UPDATE SKIP LOCKED)
+     WHERE id IN (SELECT id FROM picked)
        AND status = 'pending'
  RETURNING {_RETURNING}
 """  # noqa: S608
@@ -129,6 +135,7 @@ class BatchReport:
     failed: int = 0
     retries: list[tuple[int, int]] = field(default_factory=list)
     last_id: int | None = None  # highest event id claimed
+    claimed: int = 0  # how many events the call claimed
 
     def add(self, other: BatchReport) -> None:
         self.processed += other.processed
@@ -153,6 +160,7 @@ def process_events(
     events = claim_events(ids, more=more, after=after, now=now)
     report = process_claimed(events, now=now)
     report.last_id = max((event.id for event in events), default=None)
+    report.claimed = len(events)
     return report
 
 

@@ -1,9 +1,16 @@
 """Celery tasks that process stored deliveries, and the sweeper that finds forgotten ones.
 
 Publishing never raises into the caller: the receiver has already stored the delivery, so a dead
-broker only means the row waits (pending) for the sweeper. The receiver hands ids to a
-background publisher that sends them in batches; after a failed publish the broker is left alone
-for a few seconds, so an outage costs no connection timeout per delivery.
+broker only means the row waits (pending) for the sweeper. After a failed publish the broker is
+left alone for a few seconds, so an outage costs no connection timeout per delivery.
+
+No task per delivery: the receiver only wakes a background thread, which at most every
+WAKE_INTERVAL seconds sets one Redis key (`DRAIN_WANTED_KEY`, SET NX) and, only if the key was
+not set already, publishes one `drain_webhook_events`. The drain deletes the key before it
+claims, then claims everything pending in batches until nothing is left: a delivery committed
+before the delete is claimed by this drain, one committed after it sets the key again and
+wakes the next. So a steady stream costs one publish per drain, not per delivery, and batches
+grow with the load instead of a worker paying a batch's fixed cost per event.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ import time
 from collections.abc import Callable, Iterable
 
 import psycopg
+import redis
 from celery import shared_task
 from django.conf import settings
 from django.db import DatabaseError
@@ -29,6 +37,14 @@ from . import queue
 logger = logging.getLogger("instantly.webhooks")
 
 BROKER_RETRY_AFTER = 5.0  # seconds without publishing after a failed publish
+# The receiver's thread wakes processing at most this often (per process).
+WAKE_INTERVAL = 0.002
+# "A drain is queued": set by the waker, deleted by the drain when it starts. Expires so that a
+# drain lost with its worker only delays the next one (the sweeper is the second net).
+DRAIN_WANTED_KEY = "salesbrain:webhooks:drain-wanted"
+DRAIN_WANTED_TTL_MS = 5_000
+# A drain stops after this long and queues its successor, well inside its time limit.
+DRAIN_BUDGET_SECONDS = settings.WEBHOOK_TASK_SOFT_TIME_LIMIT_SECONDS / 3
 SWEEP_CHUNK = queue.BATCH_SIZE
 # After a database error, try again once a claim this task may have made has gone stale.
 DATABASE_RETRY_DELAY = int(queue.PROCESSING_TIMEOUT.total_seconds()) + 5
@@ -70,6 +86,37 @@ def process_webhook_events(event_ids: list[int]) -> dict:
     except (DatabaseError, psycopg.Error):
         return _database_error(process_webhook_events, (ids,))
     schedule_retries(report.retries)
+    return _summary(report)
+
+
+@shared_task(
+    name="instantly.webhooks.tasks.drain_webhook_events", ignore_result=True, **TIME_LIMITS
+)
+def drain_webhook_events() -> dict:
+    """Process every pending first attempt, in batches, oldest first (woken by the receiver).
+
+    Claims batches while they come back full, then returns: what arrives meanwhile has set
+    the key again and queued the next drain, so other tasks (notification delivery, syncs)
+    get a worker in between instead of waiting behind a drain that never ends. Two drains may
+    run at once (one per worker process): their claims skip each other's rows.
+    """
+    _forget_drain_wanted()  # before claiming: see the module docstring
+    report = queue.BatchReport()
+    deadline = time.monotonic() + DRAIN_BUDGET_SECONDS
+    after = 0
+    try:
+        while True:
+            batch = queue.process_events(more=queue.BATCH_SIZE, after=after)
+            schedule_retries(batch.retries)
+            report.add(batch)
+            if batch.last_id is None or batch.claimed < queue.BATCH_SIZE:
+                break
+            after = batch.last_id
+            if time.monotonic() > deadline:
+                _publish(drain_webhook_events, ())  # more is waiting: the next drain
+                break
+    except (DatabaseError, psycopg.Error):
+        return _database_error(drain_webhook_events, ())
     return _summary(report)
 
 
@@ -138,18 +185,22 @@ def _publish(task, args: tuple, **options) -> bool:
 
 
 class _Publisher:
-    """Hands stored deliveries to the broker from a background thread, in batches.
+    """Wakes processing from a background thread, for the deliveries stored since last time.
 
     The receiver's request only appends an id here (after commit) and answers: it never waits
-    for the broker, and under load the ids that pile up while one message is being published go
-    out together in the next (`process_webhook_events`), so workers get ready-made batches.
+    for Redis. The thread hands what piled up to `publish` (by default `wake_drain`, which
+    ignores which ids they are: the drain claims whatever is pending), then rests
+    `interval` seconds, so a busy process wakes processing at most every few milliseconds.
     Ids lost with the process (or refused by a dead broker) are still pending rows in
     PostgreSQL: the sweeper enqueues them again. One thread per process, started on first use
     (and again after a fork).
     """
 
-    def __init__(self, publish: Callable[[list[int]], object] | None = None) -> None:
-        self._publish = publish or (lambda ids: enqueue_events(ids))
+    def __init__(
+        self, publish: Callable[[list[int]], object] | None = None, interval: float = 0.0
+    ) -> None:
+        self._publish = publish or wake_drain
+        self._interval = interval
         self._ids: list[int] = []
         self._lock = threading.Lock()
         self._wakeup = threading.Event()
@@ -183,17 +234,64 @@ class _Publisher:
                 self.flush()
             except Exception:  # noqa: BLE001 - never let the thread die; rows stay pending
                 logger.exception("webhook publisher failed; the sweeper will enqueue the rows")
+            if self._interval:
+                time.sleep(self._interval)
 
 
-publisher = _Publisher()
+_redis_clients: dict[tuple[int, str], redis.Redis] = {}
+
+
+def _redis() -> redis.Redis:
+    """A client for the broker's Redis, the one tasks are published to (one per process and
+    URL: never shared across a fork)."""
+    url = process_webhook_event.app.conf.broker_url or ""
+    key = (os.getpid(), url)
+    client = _redis_clients.get(key)
+    if client is None:
+        if not url.startswith(("redis://", "rediss://", "unix://")):
+            raise redis.ConnectionError(f"the broker is not Redis: {url.split(':')[0]!r}")
+        client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
+        _redis_clients.clear()
+        _redis_clients[key] = client
+    return client
+
+
+def wake_drain(event_ids: Iterable[int] = ()) -> bool:
+    """Make sure a drain is queued: publish one unless one is already (never raises)."""
+    if not breaker.allows():
+        return False
+    try:
+        wanted = _redis().set(DRAIN_WANTED_KEY, "1", nx=True, px=DRAIN_WANTED_TTL_MS)
+    except redis.RedisError as exc:
+        breaker.trip()
+        logger.warning("broker unavailable, pending deliveries left for the sweeper: %r", exc)
+        return False
+    if not wanted:
+        return True  # a drain is queued and has not started: it will claim these too
+    if _publish(drain_webhook_events, ()):
+        return True
+    _forget_drain_wanted()  # nothing queued after all: let the next delivery try again
+    return False
+
+
+def _forget_drain_wanted() -> None:
+    if process_webhook_event.app.conf.task_always_eager:
+        return  # no broker: nothing was ever set
+    try:
+        _redis().delete(DRAIN_WANTED_KEY)
+    except redis.RedisError:
+        logger.warning("could not clear %s; it expires by itself", DRAIN_WANTED_KEY)
+
+
+publisher = _Publisher(interval=WAKE_INTERVAL)
 atexit.register(publisher.flush)
 
 
 def enqueue_event(event_id: int) -> None:
-    """Ask a worker to process a stored delivery (called after commit; never raises).
+    """Have a stored delivery processed (called after commit; never raises).
 
-    With a broker the id goes to the background publisher; with none (development, tests)
-    the task runs here and now, in-process.
+    With a broker the background thread wakes a drain; with none (development, tests) the
+    task runs here and now, in-process.
     """
     if process_webhook_event.app.conf.task_always_eager:
         _publish(process_webhook_event, (event_id,))
