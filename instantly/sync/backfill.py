@@ -37,7 +37,7 @@ from django.utils import timezone
 
 from accounts.tenancy import staff_scope
 from campaigns import recording as campaigns
-from campaigns.models import Campaign, InterestStatus
+from campaigns.models import Campaign, InterestStatus, LeadLabel
 from instantly import codes
 from instantly.client import InstantlyClient
 from instantly.history_api import EMAILS_LIMIT, emails_page, leads_page
@@ -479,6 +479,7 @@ def write_leads(
     lead_ids = campaigns.ensure_leads(
         {(campaign.id, contacts[(org, lead.email.strip().lower())]): org for lead in usable}
     )
+    labels = _custom_labels(connection)
     statuses, interests, activity, raw = {}, {}, {}, []
     for lead in usable:
         lead_id = lead_ids[(campaign.id, contacts[(org, lead.email.strip().lower())])]
@@ -486,7 +487,7 @@ def write_leads(
         status = codes.lead_status(lead.status)
         if status:
             statuses[lead_id] = (status, at)
-        interest = _interest(lead.raw.get("lt_interest_status"))
+        interest = _interest(lead.raw.get("lt_interest_status"), labels)
         if interest is not None:
             interests[lead_id] = (*interest, at)
         last = _latest(
@@ -502,14 +503,24 @@ def write_leads(
     return list(lead_ids.values())
 
 
-def _interest(value: Any) -> tuple[str, str] | None:
-    """(interest status, label) of an `lt_interest_status`; a value no documented code
-    matches is a custom label's value: kept as CUSTOM with the value as its label."""
+def _custom_labels(connection: ProviderConnection) -> dict[int, str]:
+    """The workspace's custom labels by interest value (GET /lead-labels, synced before)."""
+    rows = LeadLabel.objects.unscoped().filter(
+        connection_id=connection.pk, interest_value__isnull=False
+    )
+    return dict(rows.values_list("interest_value", "label"))
+
+
+def _interest(value: Any, labels: dict[int, str]) -> tuple[str, str] | None:
+    """(interest status, label) of an `lt_interest_status`: a documented code is its status, a
+    custom label's value is CUSTOM with that label's name (`codes.lead_interest`); a value
+    neither knows (a label created since the last sync) stays CUSTOM with the raw value as its
+    label, so it is never blanked."""
     if value is None or value == "":
         return None
-    status = codes.interest_status(value)
+    status, label = codes.lead_interest(value, labels)
     if status:
-        return status, ""
+        return status, label
     return InterestStatus.CUSTOM, str(value)[:120]
 
 

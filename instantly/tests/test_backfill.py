@@ -11,7 +11,7 @@ from collections import Counter
 import pytest
 
 from accounts.tenancy import staff_scope
-from campaigns.models import Campaign, Contact, InterestStatus, Lead
+from campaigns.models import Campaign, Contact, InterestStatus, Lead, LeadLabel
 from instantly import codes
 from instantly.connections import client_for
 from instantly.errors import InstantlyError
@@ -123,10 +123,19 @@ def test_a_workspace_of_2000_emails_and_1000_leads_lands_completely(
         stored_leads = Lead.objects.unscoped().filter(campaign__connection_id=connection.pk)
         assert stored_leads.count() == len(leads)
         by_instantly_id = {lead.instantly_id: lead for lead in stored_leads.select_related()}
+        # Custom interest values come back as the workspace's labels (GET /lead-labels).
+        labels = dict(
+            LeadLabel.objects.unscoped()
+            .filter(connection_id=connection.pk, interest_value__isnull=False)
+            .values_list("interest_value", "label")
+        )
+        assert labels, "the sandbox workspace has custom labels"
         for lead in leads:
             mine = by_instantly_id[lead["id"]]
             assert mine.status == codes.lead_status(lead["status"])
-            assert mine.interest_status == codes.interest_status(lead.get("lt_interest_status"))
+            value = lead.get("lt_interest_status")
+            expected = codes.lead_interest(value, labels) if value not in (None, "") else ("", "")
+            assert (mine.interest_status, mine.interest_label) == expected
             assert mine.raw["email"] == lead["email"]
         contact = Contact.objects.unscoped().get(email=leads[0]["email"].lower())
         assert contact.first_name == (leads[0].get("first_name") or "")
