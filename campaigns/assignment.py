@@ -116,7 +116,9 @@ def assign_campaign(campaign: Campaign, organization: Organization | None) -> As
 
 
 def _activities(campaign: Campaign) -> QuerySet:
-    return Activity.objects.unscoped().filter(Q(campaign=campaign) | Q(lead__campaign=campaign))
+    # A subquery, not a join: see messaging.assignment (an UPDATE over a join plans badly).
+    leads = Lead.objects.unscoped().filter(campaign=campaign).values("id")
+    return Activity.objects.unscoped().filter(Q(campaign=campaign) | Q(lead_id__in=leads))
 
 
 def _unscoped(model: type[models.Model]) -> Callable[[Campaign], QuerySet]:
