@@ -9,6 +9,7 @@ from __future__ import annotations
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from salesbrain.api.permissions import IsOrganizationMember
@@ -55,8 +56,15 @@ class NotificationViewSet(mixins.ListModelMixin, ScopedViewSet):
     def get_scoped_queryset(self, queryset):
         queryset = notifications.with_read_state(queryset, self.request.user)
         params = self.request.query_params
-        if params.get("kind"):
-            queryset = queryset.filter(kind=params["kind"])
+        kind = params.get("kind")
+        if kind:
+            if kind not in Notification.Kind.values:
+                # A clear 400, as django-filter's choice filters answer (and never a NUL byte
+                # handed to PostgreSQL, which refuses it with a server error).
+                raise ValidationError(
+                    {"kind": [f"Unknown kind; one of: {', '.join(Notification.Kind.values)}."]}
+                )
+            queryset = queryset.filter(kind=kind)
         if params.get("unread", "").lower() in ("1", "true", "yes"):
             queryset = queryset.filter(is_read=False)
         return queryset

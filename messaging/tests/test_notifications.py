@@ -3,6 +3,8 @@ and another organization's notification answering 404 to every persona."""
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import pytest
 from django.db import connection
 from django.test import Client
@@ -158,6 +160,20 @@ def test_api_read_all_marks_only_the_callers_own(request, notes, alice):
     assert len(results(alice_view)) == 3
     kind = client.get("/api/v1/notifications/", {"kind": "meeting_booked"})
     assert [row["kind"] for row in results(kind)] == ["meeting_booked"]
+
+
+@pytest.mark.parametrize("kind", ["\x00", "no_such_kind"])
+def test_api_an_unknown_kind_is_a_clear_400_and_marks_nothing(request, notes, kind):
+    client = persona_client(request, "alice")
+    for response in (
+        client.get("/api/v1/notifications/", {"kind": kind}),
+        client.post(f"/api/v1/notifications/read-all/?kind={quote(kind)}"),
+        client.post(f"/api/v1/notifications/{notes['interested'].pk}/read/?kind={quote(kind)}"),
+    ):
+        assert response.status_code == 400, response.content
+        assert "Unknown kind" in response.content.decode()
+    unread = client.get("/api/v1/notifications/", {"unread": "true"})
+    assert len(results(unread)) == 3
 
 
 @pytest.fixture
