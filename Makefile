@@ -38,7 +38,7 @@ migrate: venv $(DEMO_ENV)
 	$(PY) manage.py migrate --noinput
 
 demo: migrate
-	$(PY) manage.py seed_demo
+	$(PY) manage.py seed_demo --url http://$(HOST):$(PORT)/
 
 # The demo talks to the local Instantly sandbox (serving the demo workspace) unless you set
 # INSTANTLY_API_KEY yourself; the sandbox stops with the server.

@@ -31,6 +31,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-traffic", action="store_true", help="Only users, no sandbox data."
         )
+        parser.add_argument(
+            "--url", default="http://127.0.0.1:8000/", help="Where the pages will be served."
+        )
 
     def handle(self, *args, **options):
         User = get_user_model()
@@ -57,7 +60,8 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS("\nDemo logins (passwords change on every run):"))
         for username, password, what in logins:
             self.stdout.write(f"  {username:<8} {password}   {what}")
-        self.stdout.write("Customer pages: http://127.0.0.1:8000/   Operator console: /admin/\n")
+        url = options["url"].rstrip("/")
+        self.stdout.write(f"Customer pages: {url}/   Operator console: {url}/admin/\n")
 
     def _user(self, User, username, logins, is_staff=False):
         user, _ = User.objects.get_or_create(
