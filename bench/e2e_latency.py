@@ -31,8 +31,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -45,6 +43,7 @@ from bench.webhook_support import (  # noqa: E402
     load_average,
     prefill_webhook_events,
     setup_django,
+    start_web_and_worker,
     throwaway_database,
 )
 
@@ -114,30 +113,11 @@ def start(database_url: str, port: int, root: Path) -> tuple[subprocess.Popen, s
         SECRET_KEY=os.environ["SECRET_KEY"],
         SECRETS_ENCRYPTION_KEYS=os.environ["SECRETS_ENCRYPTION_KEYS"],
     )
-    bin_dir = ROOT / ".venv" / "bin"
-    web = subprocess.Popen(
-        [str(bin_dir / "gunicorn"), "salesbrain.wsgi", "--workers", "2", "--worker-class",
-         "gthread", "--threads", "8", "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
-         "--backlog", "2048"],
-        cwd=root, env=env,
-    )  # fmt: skip
-    worker = subprocess.Popen(
-        [str(bin_dir / "celery"), "-A", "salesbrain", "worker", "--concurrency=2",
-         "--loglevel=WARNING", "--without-heartbeat", "--without-mingle", "--without-gossip"],
-        cwd=root, env=env,
-    )  # fmt: skip
-    deadline = time.monotonic() + 40
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
-            return web, worker
-        except urllib.error.HTTPError:
-            return web, worker
-        except OSError:
-            time.sleep(0.3)
-    web.kill()
-    worker.kill()
-    raise SystemExit("gunicorn did not start")
+    web_args = [
+        "salesbrain.wsgi", "--workers", "2", "--worker-class", "gthread", "--threads", "8",
+        "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "--backlog", "2048",
+    ]  # fmt: skip
+    return start_web_and_worker(web_args, port, env, env, root)
 
 
 class Poller(threading.Thread):

@@ -30,21 +30,24 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.webhook_ingest import free_port  # noqa: E402
-from bench.webhook_support import ROOT, bench_environment, setup_django, throwaway_database  # noqa: E402
+from bench.webhook_support import (  # noqa: E402
+    ROOT,
+    bench_environment,
+    setup_django,
+    start_web_and_worker,
+    throwaway_database,
+)
 
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
 SECRET_HEADER = "X-Salesbrain-Webhook-Secret"
 RAMP = 10  # subscribers connecting at once
 POSTS_IN_FLIGHT = 8
 SEQ = re.compile(rb'"title": "Reply from n(\d+) ')
-BIN = ROOT / ".venv" / "bin"
 
 
 def delivery(seq: int, campaign_id: str, org_tag: str) -> dict:
@@ -111,28 +114,11 @@ def start(
         GUNICORN_BIND=f"127.0.0.1:{port}",
         GUNICORN_WORKERS=str(workers),
     )
-    web = subprocess.Popen(
-        [str(BIN / "gunicorn"), "salesbrain.asgi:application", "-k", worker_class,
-         "--log-level", "warning", "--backlog", "2048"],
-        cwd=ROOT, env={**env, **web_env},
-    )  # fmt: skip
-    worker = subprocess.Popen(
-        [str(BIN / "celery"), "-A", "salesbrain", "worker", "--concurrency=2",
-         "--loglevel=WARNING", "--without-heartbeat", "--without-mingle", "--without-gossip"],
-        cwd=ROOT, env=env,
-    )  # fmt: skip
-    deadline = time.monotonic() + 40
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
-            return web, worker
-        except urllib.error.HTTPError:
-            return web, worker
-        except OSError:
-            time.sleep(0.3)
-    web.kill()
-    worker.kill()
-    raise SystemExit("gunicorn did not start")
+    web_args = [
+        "salesbrain.asgi:application", "-k", worker_class, "--log-level", "warning",
+        "--backlog", "2048",
+    ]  # fmt: skip
+    return start_web_and_worker(web_args, port, {**env, **web_env}, env, ROOT)
 
 
 def rss_kb(pid: int) -> int:

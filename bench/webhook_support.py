@@ -7,6 +7,8 @@ import os
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -85,6 +87,32 @@ def setup_django(database_url: str) -> None:
     import django
 
     django.setup()
+
+
+def start_web_and_worker(
+    web_args: list[str], port: int, web_env: dict[str, str], worker_env: dict[str, str], root: Path
+) -> tuple[subprocess.Popen, subprocess.Popen]:
+    """Start gunicorn (`web_args` after the executable) and a Celery worker (concurrency 2) from
+    `root`, and wait until the web server answers /healthz on `port`."""
+    bin_dir = ROOT / ".venv" / "bin"
+    web = subprocess.Popen([str(bin_dir / "gunicorn"), *web_args], cwd=root, env=web_env)
+    worker = subprocess.Popen(
+        [str(bin_dir / "celery"), "-A", "salesbrain", "worker", "--concurrency=2",
+         "--loglevel=WARNING", "--without-heartbeat", "--without-mingle", "--without-gossip"],
+        cwd=root, env=worker_env,
+    )  # fmt: skip
+    deadline = time.monotonic() + 40
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
+            return web, worker
+        except urllib.error.HTTPError:
+            return web, worker
+        except OSError:
+            time.sleep(0.3)
+    web.kill()
+    worker.kill()
+    raise SystemExit("gunicorn did not start")
 
 
 def load_average() -> str:
