@@ -11,7 +11,7 @@ pay for. Processing is enqueued only
 after the row is committed.
 
 The receiver stores with `store_by_secret`: one statement, `sb_store_webhook_delivery` (a
-SECURITY DEFINER function, see migration instantly 0009), finds the connection by the secret's
+SECURITY DEFINER function, see migration instantly 0011), finds the connection by the secret's
 digest and inserts, outside any transaction of ours, so it commits before the answer in one
 round trip: no BEGIN, no `set_config`, no separate lookup, no COMMIT. `store_delivery` (a
 connection already in hand: tests, reprocessing, loaders) inserts through the bulk writer.
@@ -125,32 +125,30 @@ def store_by_secret(
     guess tells an attacker nothing about the right one. A rotated secret's digest is gone
     from its row with the save, so it stops working at once (there is no cache to expire).
     """
-    payload, canonical = storable(payload)
-    fields = extract_fields(payload)
-    handled = is_handled(fields.event_type)
-    status = WebhookEvent.Status.PENDING if handled else WebhookEvent.Status.IGNORED
+    row, canonical = _event_columns(payload, received_at)
     rows = bulk.execute(
         _STORE_SQL,
         [
             secret_digest(secret),
             canonical.decode(),
-            fields.raw_event_type[:200],
-            fields.event_type,
-            dedupe_key_of(canonical),
-            fields.campaign_id[:64],
-            fields.occurred_at,
-            received_at or timezone.now(),
-            status,
-            "" if handled else f"nothing to do for event type {fields.event_type}",
+            row["event_type_raw"],
+            row["event_type"],
+            row["dedupe_key"],
+            row["campaign_instantly_id"],
+            row["occurred_at"],
+            row["received_at"],
+            row["status"],
+            row["last_error"],
             request_id[:128],
         ],
     )
     if not rows:
         return None
     connection_id, _organization_id, event_id = rows[0]
+    status = row["status"]
     if event_id is None:
         return StoredDelivery(None, status, duplicate=True, connection_id=connection_id)
-    if handled and enqueue is not None:
+    if status == WebhookEvent.Status.PENDING and enqueue is not None:
         # Outside a transaction (the receiver) this runs at once: the row is committed.
         transaction.on_commit(lambda: enqueue(event_id), robust=True)
     return StoredDelivery(event_id, status, connection_id=connection_id)
@@ -167,19 +165,30 @@ def build_event(
     received_at: dt.datetime | None = None,
 ) -> WebhookEvent:
     """The unsaved row for one delivery (also used to load deliveries in bulk)."""
+    columns, _canonical = _event_columns(payload, received_at)
+    return WebhookEvent(
+        organization_id=connection.organization_id, connection_id=connection.pk, **columns
+    )
+
+
+def _event_columns(
+    payload: dict[str, Any], received_at: dt.datetime | None
+) -> tuple[dict[str, Any], bytes]:
+    """A delivery's columns whoever it belongs to, and its canonical JSON: the one place that
+    decides its dedupe key, fields, lengths and whether anything handles it (`build_event` and
+    the one-statement `store_by_secret` both write these)."""
     payload, canonical = storable(payload)
     fields = extract_fields(payload)
     handled = is_handled(fields.event_type)
-    return WebhookEvent(
-        organization_id=connection.organization_id,
-        connection_id=connection.pk,
-        payload=payload,
-        event_type_raw=fields.raw_event_type[:200],
-        event_type=fields.event_type,
-        dedupe_key=dedupe_key_of(canonical),
-        campaign_instantly_id=fields.campaign_id[:64],
-        occurred_at=fields.occurred_at,
-        received_at=received_at or timezone.now(),
-        status=WebhookEvent.Status.PENDING if handled else WebhookEvent.Status.IGNORED,
-        last_error="" if handled else f"nothing to do for event type {fields.event_type}",
-    )
+    columns = {
+        "payload": payload,
+        "event_type_raw": fields.raw_event_type[:200],
+        "event_type": fields.event_type,
+        "dedupe_key": dedupe_key_of(canonical),
+        "campaign_instantly_id": fields.campaign_id[:64],
+        "occurred_at": fields.occurred_at,
+        "received_at": received_at or timezone.now(),
+        "status": WebhookEvent.Status.PENDING if handled else WebhookEvent.Status.IGNORED,
+        "last_error": "" if handled else f"nothing to do for event type {fields.event_type}",
+    }
+    return columns, canonical
