@@ -33,7 +33,7 @@ from instantly.errors import (
     InstantlyUnexpectedResponseError,
     InstantlyValidationError,
 )
-from instantly.limiter import RateLimit, limiter_from_url
+from instantly.limiter import RateLimit, RateLimiter, limiter_from_url
 from instantly.models import Alert, ProviderConnection
 from salesbrain import metrics
 
@@ -181,6 +181,12 @@ def _limiter_url() -> str | None:
     return None
 
 
+def shared_limiter(limits: tuple[RateLimit, ...]) -> RateLimiter:
+    """A limiter for `limits` whose budget every worker shares (Redis), or this process's own
+    when there is no Redis."""
+    return limiter_from_url(_limiter_url(), limits)
+
+
 # Where clients made inside `served_by()` send their requests (None: INSTANTLY_API_BASE_URL).
 _served_by: ContextVar[str | None] = ContextVar("instantly_served_by", default=None)
 
@@ -204,7 +210,7 @@ def client_for(connection: ProviderConnection, **options: Any) -> InstantlyClien
     connection until the first sync has learnt the workspace id.
     """
     options.setdefault("base_url", _served_by.get() or settings.INSTANTLY_API_BASE_URL)
-    options.setdefault("limiter", limiter_from_url(_limiter_url(), CLIENT_RATE_LIMITS))
+    options.setdefault("limiter", shared_limiter(CLIENT_RATE_LIMITS))
     options.setdefault("workspace_key", connection.workspace_id or f"connection-{connection.pk}")
     options.setdefault("on_answer", count_answer)
     return InstantlyClient(connection.api_key, **options)

@@ -33,6 +33,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.utils import timezone
 
 from accounts.tenancy import staff_scope
@@ -40,8 +41,9 @@ from campaigns import recording as campaigns
 from campaigns.models import Campaign, InterestStatus, LeadLabel
 from instantly import codes
 from instantly.client import InstantlyClient
+from instantly.connections import shared_limiter
 from instantly.history_api import EMAILS_LIMIT, emails_page, leads_page
-from instantly.limiter import RateLimit, RateLimiter, limiter_from_url
+from instantly.limiter import RateLimit, RateLimiter
 from instantly.models import HistoryBackfill, ProviderConnection
 from instantly.schemas import Lead as InstantlyLead
 from instantly.schemas import UniboxEmail
@@ -83,13 +85,7 @@ class BackfillResult:
 
 def emails_limiter() -> RateLimiter:
     """The Unibox's own budget, shared by every process of the deployment (Redis)."""
-    from django.conf import settings
-
-    from instantly.connections import _limiter_url
-
-    per_minute = settings.INSTANTLY_EMAILS_PER_MINUTE
-    limit = RateLimit(per_minute, EMAILS_LIMIT.period)
-    return limiter_from_url(_limiter_url(), (limit,))
+    return shared_limiter((RateLimit(settings.INSTANTLY_EMAILS_PER_MINUTE, EMAILS_LIMIT.period),))
 
 
 def backfill_history(
