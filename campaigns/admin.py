@@ -250,7 +250,11 @@ class CampaignAdmin(MirroredAdmin):
             "",
             "<tr><th>{}</th><td>{}</td><td>{}</td></tr>",
             (
-                (t.label, "not synced yet" if t.instantly is None else t.instantly, t.recorded)
+                (
+                    t.label,
+                    "not synced yet" if t.instantly is None else f"{t.instantly:,}",
+                    f"{t.recorded:,}",
+                )
                 for t in interest_totals(obj)
             ),
         )

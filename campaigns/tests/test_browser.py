@@ -15,6 +15,8 @@ import pytest
 import responses
 from django.conf import settings
 
+from accounts.tenancy import staff_scope
+from campaigns.models import Campaign, NotSendingStatus
 from testkit import PASSWORD, build_org_dataset, make_feed_event
 from testkit.browser import chromium_path, open_page, shot
 
@@ -57,6 +59,17 @@ def portal_data(alice, org_a, org_b):
         title="Reply from Maximiliane Oberholzer-Schwarzenberg",
         detail="maximiliane.oberholzer-schwarzenberg+r1@orchard-foods.example · Meeting request",
     )
+    # One campaign Instantly says is not sending, with its interest totals synced: the page
+    # shows both, on a phone too.
+    with staff_scope():
+        Campaign.objects.unscoped().filter(pk=data_a.campaigns[0].pk).update(
+            not_sending_status=NotSendingStatus.ACCOUNTS_AT_LIMIT,
+            analytics_overview={
+                "total_interested": 1234567,
+                "total_meeting_booked": 89012,
+                "total_closed": 3456,
+            },
+        )
     return data_a
 
 
@@ -128,6 +141,13 @@ def test_customer_walks_through_the_portal(base_url, portal_data, browser_page):
     page.wait_for_url("**/mailboxes/?days=90")
     shot(page, "09-mailboxes")
 
+    # A campaign Instantly says is not sending: the reason and Instantly's totals, on a desktop.
+    page.goto(f"{base}/campaigns/{portal_data.campaigns[0].pk}/")
+    assert page.locator(".not-sending .badge.warn").inner_text() == "Not sending"
+    totals = page.locator("section[aria-labelledby=interest-totals-h] tbody tr")
+    assert totals.count() == 3 and "89,012" in totals.nth(1).inner_text()
+    shot(page, "04b-campaign-not-sending", full_page=True)
+
     # The same pages on a phone.
     page.set_viewport_size({"width": 390, "height": 844})
     phone_pages = (
@@ -138,12 +158,20 @@ def test_customer_walks_through_the_portal(base_url, portal_data, browser_page):
         ("mailboxes", "/mailboxes/"),
         ("notifications", "/notifications/"),
         ("feed", "/feed/"),
+        ("campaign", f"/campaigns/{portal_data.campaigns[0].pk}/"),
     )
     for name, path in phone_pages:
         page.goto(base + path)
         # Nothing sticks out sideways: a phone never scrolls the whole page horizontally.
         assert page.evaluate("document.documentElement.scrollWidth") <= 390, name
-        shot(page, f"10-phone-{name}", full_page=name == "dashboard")
+        if name == "campaign":
+            assert "Every sending mailbox reached its daily limit" in page.content()
+            assert page.locator("#interest-totals-h").is_visible()
+            assert (
+                "1,234,567"
+                in page.locator("section[aria-labelledby=interest-totals-h]").inner_text()
+            )
+        shot(page, f"10-phone-{name}", full_page=name in ("dashboard", "campaign"))
     page.goto(f"{base}/inbox/{thread_pk}/")
     shot(page, "10-phone-thread")
     page.set_viewport_size({"width": 1360, "height": 900})
