@@ -12,11 +12,12 @@ with control characters, and `render_headline` escapes the text before turning t
 leakproof, so PostgreSQL filters by the policies first and matches every row it kept). So the
 matching runs in `sb_search_message_ids()` (migration 0009), a SECURITY DEFINER function that
 reads the transaction's verified scope itself and may use the indexes; it returns the ids of the
-newest `SEARCH_CANDIDATES` matches, and only those are ranked and filtered here. A word found in
-most messages thus costs a few hundred rows, not the whole organization; the price is that a
-search (and its `count`) covers the newest matches, not every match of years of mail. A search
-narrowed to one campaign, thread or lead matches in SQL directly instead (`indexed=False`):
-RLS then reads only that campaign's messages, through its own index, and every match counts.
+newest `MESSAGE_SEARCH_CANDIDATES` (a setting) matches, and only those are ranked and filtered
+here. A word found in most messages thus costs a few hundred rows, not the whole organization;
+the price is that a search (and its `count`) covers the newest matches, not every match of years
+of mail. A search narrowed to one campaign, thread or lead matches in SQL directly instead
+(`indexed=False`): RLS then reads only that campaign's messages, through its own index, and
+every match counts.
 """
 
 from __future__ import annotations
