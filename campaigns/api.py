@@ -134,14 +134,14 @@ class PeriodStatsSerializer(serializers.Serializer):
 
 def period_stats(daily, start: dt.date, end: dt.date) -> dict:
     """Totals, the previous period's totals and the daily series of `daily` rows."""
-    comparison = stats.compare_with_previous(daily, start, end)
-    length = end - start + dt.timedelta(days=1)
+    comparison, series = stats.period_figures(daily, start, end)
+    previous_start, previous_end = stats.previous_period(start, end)
     return {
         "period": {"start": start, "end": end},
         "totals": comparison.current.as_dict(),
-        "previous_period": {"start": start - length, "end": start - dt.timedelta(days=1)},
+        "previous_period": {"start": previous_start, "end": previous_end},
         "previous": comparison.previous.as_dict(),
-        "daily": stats.daily_series(daily, start, end),
+        "daily": series,
     }
 
 

@@ -142,8 +142,7 @@ def dashboard(request):
     org = request.organization
     period, form = period_from_request(request)
     daily = CampaignDailyStat.objects.filter(organization=org)
-    comparison = stats.compare_with_previous(daily, period.start, period.end)
-    series = stats.daily_series(daily, period.start, period.end)
+    comparison, series = stats.period_figures(daily, period.start, period.end)
     top_campaigns = [
         (campaign, stats.campaign_rates(campaign))
         for campaign in stats.with_totals(
