@@ -355,6 +355,9 @@ CELERY_IMPORTS = ("instantly.webhooks.prune",)
 # revocation or role change takes effect at once in the process that made it, within this
 # many seconds in the others (see accounts.auth_cache). 0 turns the cache off.
 API_AUTH_CACHE_SECONDS = env.float("API_AUTH_CACHE_SECONDS", default=5.0)
+# API lists count their rows exactly up to this many; past it `count` stops there and
+# `count_is_exact` is false (see salesbrain.api.pagination).
+API_EXACT_COUNT_LIMIT = env.int("API_EXACT_COUNT_LIMIT", default=10_000)
 
 # --- Search ----------------------------------------------------------------------------------
 # A search ranks (and counts) only the newest this-many matches of the caller's scope: bounded
