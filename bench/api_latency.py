@@ -192,11 +192,12 @@ def load(name: str, large: bool = False) -> None:
             "campaigns", conn,
             """INSERT INTO campaigns_campaign (id, organization_id, connection_id, instantly_id,
                    name, status, schedule, sequences, sender_emails, analytics, raw,
-                   is_placeholder, created_at, updated_at)
+                   is_placeholder, created_at, updated_at, analytics_overview,
+                   not_sending_status)
                SELECT gen_random_uuid(), o.id, %s, 'cmp-' || o.n || '-' || c,
                       'Campaign ' || c || ' of ' || o.n,
                       (ARRAY['active', 'paused', 'completed', 'draft'])[1 + c %% 4],
-                      '{}', '[]', '[]', '{}', '{}', false, now(), now()
+                      '{}', '[]', '[]', '{}', '{}', false, now(), now(), '{}', ''
                FROM b_org o, generate_series(1, %s) c""",
             [connection_id, CAMPAIGNS_PER_ORG],
         )  # fmt: skip
