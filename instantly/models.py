@@ -151,21 +151,21 @@ class WebhookEvent(TenantModel):
         IGNORED = "ignored", "Ignored"
         FAILED = "failed", "Failed"
 
+    # Indexed by `webhookevent_arrival_idx` (and `uniq_delivery`), not on its own.
     connection = models.ForeignKey(
-        ProviderConnection, on_delete=models.PROTECT, related_name="webhook_events"
+        ProviderConnection, on_delete=models.PROTECT, related_name="webhook_events", db_index=False
     )
     payload = models.JSONField()
     event_type_raw = models.CharField(max_length=200, blank=True)
-    event_type = models.CharField(max_length=64, db_index=True)
+    event_type = models.CharField(max_length=64)
     dedupe_key = models.CharField(max_length=64)
     campaign_instantly_id = models.CharField(max_length=64, blank=True)
     occurred_at = models.DateTimeField(null=True, blank=True)
     received_at = models.DateTimeField(default=timezone.now, db_index=True)
     # The receiving request's X-Request-ID: processing lines carry it, wherever they run.
     request_id = models.CharField(max_length=128, blank=True, default="")
-    status = models.CharField(
-        max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True
-    )
+    # Indexed by `webhookevent_sweep_idx` (status first).
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveIntegerField(default=0)
     claimed_at = models.DateTimeField(null=True, blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
@@ -179,8 +179,13 @@ class WebhookEvent(TenantModel):
         constraints = [
             models.UniqueConstraint(fields=["connection", "dedupe_key"], name="uniq_delivery")
         ]
+        # Every delivery writes each of these: the receiver's cost grows with their number, so
+        # none is redundant (no `LIKE` index, no index another's first column already serves).
         indexes = [
             models.Index(fields=["status", "received_at"], name="webhookevent_sweep_idx"),
+            models.Index(fields=["event_type"], name="webhookevent_type_idx"),
+            # A connection's last delivery (status page, connection admin, test delivery).
+            models.Index(fields=["connection", "received_at"], name="webhookevent_arrival_idx"),
             # Only what pruning has still to do: it never re-reads pruned rows.
             models.Index(
                 fields=["received_at"],
