@@ -6,8 +6,10 @@ compared with the least a Django view answering a webhook could do, in the same 
 
 from __future__ import annotations
 
+import hashlib
 import json
 
+from django.db import connection
 from django.http import JsonResponse
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
@@ -21,4 +23,24 @@ def bare_json(request):
     return JsonResponse({"ok": True})
 
 
-urlpatterns = [*app_urlpatterns, path("bench/bare", bare_json)]
+@csrf_exempt
+def bare_insert(request):
+    """The floor the issue measures the receiver against: parse, then one `INSERT … ON
+    CONFLICT` committed on its own (autocommit), into a two-column table with no other index."""
+    body = request.body
+    json.loads(body)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO bench_floor (dedupe_key, payload) VALUES (%s, %s::jsonb) "
+            "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
+            [hashlib.sha256(body).hexdigest(), body.decode()],
+        )
+        row = cursor.fetchone()
+    return JsonResponse({"ok": True, "id": row[0] if row else None})
+
+
+urlpatterns = [
+    *app_urlpatterns,
+    path("bench/bare", bare_json),
+    path("bench/bare-insert", bare_insert),
+]

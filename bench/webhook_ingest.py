@@ -1,16 +1,20 @@
 """Benchmark: the webhook receiver under load, against a bare Django view that only parses JSON.
 
     .venv/bin/python bench/webhook_ingest.py [--seconds N] [--connections N] [--workers N]
-                                             [--worker-class sync|gthread] [--threads N]
-                                             [--prefill ROWS]
+                                             [--worker-class sync|gthread|uvicorn]
+                                             [--threads N] [--prefill ROWS]
 
 One gunicorn (2 workers by default) serves the app with a bench-only URLconf that adds the bare
 view (`bench/bare_urls.py`, settings `bench.ingest_settings`). wrk (Debian's `wrk`) drives it
 with 32 connections, first the bare view, then the real receiver (`POST
 /webhooks/instantly/webhook`: secret check and store in PostgreSQL in one statement, wake a
-drain through Redis after commit). Every request body is a distinct, realistic delivery. Prints both throughputs, their
-ratio and p99 latencies, then checks that every delivery the receiver acknowledged (its id, read
-by the wrk script from each 200 answer) is a row in PostgreSQL.
+drain through Redis after commit). Between the two it measures the reference the issue
+compares the receiver with: the bare view plus one `INSERT ... ON CONFLICT` committed on its
+own (`/bench/bare-insert`, a two-column table), the least any receiver that stores before it
+answers could cost in this server. Every request body is a distinct, realistic delivery.
+Prints the three throughputs, the ratios and p99 latencies, then checks that every delivery the
+receiver acknowledged (its id, read by the wrk script from each 200 answer) is a row in
+PostgreSQL. `--worker-class uvicorn` serves the ASGI app as production does (docker-compose).
 
 A throw-away database is created by the owner role and dropped at the end; the broker is Redis
 db 3 by default (BENCH_REDIS_URL), flushed before and after (no worker runs: only ingest is
@@ -34,6 +38,9 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+
+import psycopg
+import psycopg.sql
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -137,9 +144,12 @@ def start_gunicorn(database_url: str, port: int, args) -> subprocess.Popen:
         SECRET_KEY=os.environ["SECRET_KEY"],
         SECRETS_ENCRYPTION_KEYS=os.environ["SECRETS_ENCRYPTION_KEYS"],
     )
+    asgi = args.worker_class == "uvicorn"
     command = [
-        str(ROOT / ".venv" / "bin" / "gunicorn"), "salesbrain.wsgi",
-        "--workers", str(args.workers), "--worker-class", args.worker_class,
+        str(ROOT / ".venv" / "bin" / "gunicorn"),
+        "salesbrain.asgi:application" if asgi else "salesbrain.wsgi",
+        "--workers", str(args.workers),
+        "--worker-class", "uvicorn_worker.UvicornWorker" if asgi else args.worker_class,
         "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "--backlog", "2048",
     ]  # fmt: skip
     if args.worker_class == "gthread":
@@ -172,6 +182,22 @@ def run_wrk(url: str, script: Path, seconds: int, connections: int) -> dict[str,
     return result
 
 
+def create_floor_table(database_url: str) -> None:
+    """The reference view's table (`bench/bare_urls.bare_insert`), writable by the app role."""
+    from django.conf import settings
+
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(
+            "CREATE TABLE bench_floor (id bigserial PRIMARY KEY, dedupe_key text UNIQUE, "
+            "payload jsonb NOT NULL)"
+        )
+        role = psycopg.sql.Identifier(settings.APP_DB_USER)
+        conn.execute(psycopg.sql.SQL("GRANT INSERT, SELECT ON bench_floor TO {}").format(role))
+        conn.execute(
+            psycopg.sql.SQL("GRANT USAGE ON SEQUENCE bench_floor_id_seq TO {}").format(role)
+        )
+
+
 def flush_redis() -> None:
     import redis
 
@@ -183,7 +209,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--worker-class", default="gthread", choices=["sync", "gthread"])
+    parser.add_argument("--worker-class", default="gthread", choices=["sync", "gthread", "uvicorn"])
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--prefill", type=int, default=0, help="rows already in the table")
     args = parser.parse_args()
@@ -204,6 +230,7 @@ def main() -> int:
             connection.api_key = "bench-key-0000"
             secret = connection.set_new_webhook_secret()
             connection.save()
+        create_floor_table(database_url)
         flush_redis()
         port = free_port()
         server = start_gunicorn(database_url, port, args)
@@ -212,6 +239,7 @@ def main() -> int:
             results = {}
             for name, path in (
                 ("bare", "/bench/bare"),
+                ("floor", "/bench/bare-insert"),
                 ("receiver", "/webhooks/instantly/webhook"),
             ):
                 script = Path(tmp) / f"{name}.lua"
@@ -238,7 +266,7 @@ def main() -> int:
 
         connections.close_all()
 
-    bare, receiver = results["bare"], results["receiver"]
+    bare, floor, receiver = results["bare"], results["floor"], results["receiver"]
     ratio = receiver["rps"] / bare["rps"]
     print(
         f"gunicorn: {args.workers} {args.worker_class} workers"
@@ -247,13 +275,18 @@ def main() -> int:
     )
     if args.prefill:
         print(f"  table prefilled with {args.prefill:,} rows in {prefill_seconds:.0f}s")
-    for name, r in (("bare JSON view", bare), ("webhook receiver", receiver)):
+    for name, r in (
+        ("bare JSON view", bare),
+        ("bare + 1 INSERT", floor),
+        ("webhook receiver", receiver),
+    ):
         print(
             f"  {name:17s} {r['rps']:8.0f} req/s  p50 {r['p50_us'] / 1000:6.1f} ms  "
             f"p99 {r['p99_us'] / 1000:6.1f} ms  non-2xx {r['non2xx']:.0f}  "
             f"socket errors {r['socket_errors']:.0f}  ({r['load']})"
         )
     print(f"  ratio receiver/bare: {ratio:.2f} (goal >= 0.5)")
+    print(f"  reference: bare + 1 INSERT / bare: {floor['rps'] / bare['rps']:.2f}")
     print(
         f"  durability: {len(acked):,} deliveries acknowledged, {len(stored):,} rows stored, "
         f"{len(missing)} acknowledged but missing"
