@@ -32,6 +32,7 @@ from asgiref.sync import SyncToAsync, sync_to_async
 from django.db import close_old_connections, connections
 
 from accounts.tenancy import staff_scope, tenant_scope
+from salesbrain import asgi_handler
 
 from . import feed
 
@@ -54,23 +55,31 @@ def close_old_connections_now() -> None:
 
 
 def release_request_thread() -> None:
-    """Let the request's own sync thread end: an open stream needs none.
+    """Let the request's own sync thread go: an open stream needs none.
 
-    Django runs each ASGI request in a `ThreadSensitiveContext`, whose one-thread executor (the
-    thread the sync middleware ran on) lives until the response ends: every open stream kept
-    an idle OS thread (200 streams, 200 threads). Shutting the executor down now ends it; a
-    later thread-sensitive call of the same request (Django's `request_finished` when the
-    stream closes) gets a fresh one. Uses asgiref's bookkeeping, guarded: if it ever changes,
-    this does nothing and the stream still works.
+    Each ASGI request runs in a `ThreadSensitiveContext` whose one-thread executor (the thread
+    the sync middleware ran on) lives until the response ends: every open stream kept an idle
+    OS thread (200 streams, 200 threads). A thread lent by the server's pool
+    (`salesbrain.asgi_handler`) goes back to it now; one Django made for the request is shut
+    down. A later thread-sensitive call of the same request (Django's `request_finished` when
+    the stream closes) gets a fresh one. Uses asgiref's bookkeeping, guarded: if it ever
+    changes, this does nothing and the stream still works.
     """
     contexts = getattr(SyncToAsync, "thread_sensitive_context", None)
     executors = getattr(SyncToAsync, "context_to_thread_executor", None)
     context = contexts.get(None) if contexts is not None else None
-    if context is None or executors is None or getattr(context, "_executor", None) is not None:
-        return  # not in a per-request context, or one whose executor its caller owns
-    executor = executors.pop(context, None)
-    if executor is not None:
-        executor.shutdown(wait=False)
+    if context is None or executors is None:
+        return  # not in a per-request context
+    executor = executors.get(context)
+    if executor is None:
+        return
+    if getattr(context, "_executor", None) is not None:
+        # The caller owns it: only the server's pool may take it back.
+        if asgi_handler.request_executors.give_back(executor):
+            executors.pop(context, None)
+        return
+    executors.pop(context, None)
+    executor.shutdown(wait=False)
 
 
 def _conninfo() -> dict:

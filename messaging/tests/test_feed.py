@@ -263,3 +263,30 @@ def test_an_open_stream_holds_no_thread_of_its_own(org_a):
     request_thread, held = run(scenario)
     request_thread.join(5)
     assert not held and not request_thread.is_alive()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_open_stream_gives_a_pooled_thread_back_to_the_server(org_a):
+    """Under the production handler the request's thread is lent by a pool
+    (salesbrain.asgi_handler): an open stream gives it back at once, for other requests."""
+    from salesbrain.asgi_handler import request_executors
+
+    async def scenario():
+        executor = request_executors.borrow()
+        idle_before = request_executors.idle
+        async with ThreadSensitiveContext(executor=executor):
+            context = SyncToAsync.thread_sensitive_context.get()
+            await sync_to_async(threading.current_thread)()
+            stream = await _open(org_a.pk)
+            waiting = asyncio.ensure_future(anext(stream))
+            await asyncio.sleep(0.5)
+            held = context in SyncToAsync.context_to_thread_executor
+            returned = request_executors.idle - idle_before
+            waiting.cancel()
+            with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
+                await waiting
+        given_back_twice = request_executors.give_back(executor)  # the handler's own return
+        return held, returned, given_back_twice
+
+    held, returned, given_back_twice = run(scenario)
+    assert not held and returned == 1 and not given_back_twice
