@@ -14,6 +14,12 @@ the key in `salesbrain_private.scope_key`: a schema the application role cannot 
 An SQL injection running as the application role can set any setting it likes, but cannot sign
 `staff` or another organization: it has no key, and a proof seen elsewhere names another
 session. Only the owner role (migrations) and the application's Python code hold the key.
+
+The three functions are PARALLEL RESTRICTED: PostgreSQL runs them in the query's leader only
+(the policies call them as one-row subqueries, computed once and handed to parallel workers as
+parameters). In a worker, `pg_backend_pid()` would be the worker's and no proof would verify;
+marked UNSAFE (the default), they kept every query under RLS from running in parallel, and the
+staff figures over every organization read their rows on one core.
 """
 
 from __future__ import annotations
@@ -47,7 +53,7 @@ SCOPE_FUNCTIONS_SQL = """
     REVOKE ALL ON salesbrain_private.scope_key FROM PUBLIC;
 
     CREATE OR REPLACE FUNCTION public.sb_verified_scope() RETURNS text
-        LANGUAGE sql STABLE SECURITY DEFINER
+        LANGUAGE sql STABLE SECURITY DEFINER PARALLEL RESTRICTED
         SET search_path = pg_catalog, pg_temp
     AS $$
         SELECT CASE
@@ -62,7 +68,7 @@ SCOPE_FUNCTIONS_SQL = """
     $$;
 
     CREATE OR REPLACE FUNCTION public.sb_current_org() RETURNS uuid
-        LANGUAGE sql STABLE
+        LANGUAGE sql STABLE PARALLEL RESTRICTED
         SET search_path = pg_catalog, pg_temp
     AS $$
         SELECT CASE WHEN pg_catalog.left(v, 4) = 'org:' THEN pg_catalog.substr(v, 5)::uuid END
@@ -70,7 +76,7 @@ SCOPE_FUNCTIONS_SQL = """
     $$;
 
     CREATE OR REPLACE FUNCTION public.sb_staff_bypass() RETURNS boolean
-        LANGUAGE sql STABLE
+        LANGUAGE sql STABLE PARALLEL RESTRICTED
         SET search_path = pg_catalog, pg_temp
     AS $$ SELECT public.sb_verified_scope() = 'staff' $$;
 """

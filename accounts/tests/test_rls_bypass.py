@@ -120,3 +120,58 @@ def test_the_application_role_cannot_read_the_scope_key():
         assert cursor.fetchone() == (False,)
         with pytest.raises(DatabaseError, match="permission denied"), transaction.atomic():
             cursor.execute("SELECT inner_pad FROM salesbrain_private.scope_key")
+
+
+FORCE_PARALLEL = (
+    "SET LOCAL parallel_setup_cost = 0",
+    "SET LOCAL parallel_tuple_cost = 0",
+    "SET LOCAL min_parallel_table_scan_size = 0",
+    "SET LOCAL max_parallel_workers_per_gather = 2",
+    # Even a tiny table is read by a worker (the setting's name before PostgreSQL 16).
+    "SELECT set_config(CASE WHEN current_setting('server_version_num')::int >= 160000 "
+    "THEN 'debug_parallel_query' ELSE 'force_parallel_mode' END, 'on', true)",
+)
+
+
+def _scope(scope, org_a):
+    from accounts.tenancy import staff_scope
+
+    if scope == "alice":
+        return tenant_scope(org_a.pk)
+    if scope == "staff":
+        return staff_scope()
+    return transaction.atomic()  # no scope at all
+
+
+def _counts(parallel: bool) -> tuple[dict, str]:
+    with connection.cursor() as cursor:
+        if parallel:
+            for statement in FORCE_PARALLEL:
+                cursor.execute(statement)
+        rows = {}
+        for table in TABLES:
+            cursor.execute(f"SELECT organization_id, count(*) FROM {table} GROUP BY 1")  # noqa: S608
+            rows[table] = {str(org): n for org, n in cursor.fetchall()}
+        cursor.execute(f"EXPLAIN SELECT count(*) FROM {TABLES[0]}")  # noqa: S608
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    return rows, plan
+
+
+@pytest.mark.parametrize("scope", ["alice", "staff", "none"])
+def test_parallel_workers_see_exactly_what_the_leader_would(tenant_rows, org_a, org_b, scope):
+    """The scope functions are PARALLEL RESTRICTED (accounts.rls), so queries under RLS may
+    be read by parallel workers: such a plan returns exactly the rows a serial plan does, for
+    an organization, for staff and for no scope (none). Marked UNSAFE, there is no Gather."""
+    with _scope(scope, org_a):
+        serial, _plan = _counts(parallel=False)
+    with _scope(scope, org_a):
+        parallel, plan = _counts(parallel=True)
+    assert "Gather" in plan  # the plan really is parallel
+    assert parallel == serial
+    orgs = {org for rows in serial.values() for org in rows}
+    if scope == "alice":
+        assert orgs == {str(org_a.pk)}
+    elif scope == "none":
+        assert orgs == set()
+    else:
+        assert {str(org_a.pk), str(org_b.pk)} <= orgs
