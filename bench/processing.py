@@ -68,8 +68,6 @@ LEAD_STATUS = {
     "lead_unsubscribed": "unsubscribed",
     "email_unsubscribed": "unsubscribed",
     "email_spam_report": "unsubscribed",
-    "lead_completed": "completed",
-    "lead_error": "error",
 }
 INTEREST = {
     "lead_interested": "interested",
@@ -82,7 +80,10 @@ INTEREST = {
     "lead_wrong_person": "wrong_person",
     "lead_no_show": "no_show",
     "Hot Prospect": "custom",
+    "lead_teleported": "custom",
 }
+# Any event type Instantly does not document is a custom lead label's text (instantly 14a).
+CUSTOM_LABELS = ("Hot Prospect", "lead_teleported")
 DAY_COUNTERS = {
     "email_sent": "sent",
     "email_opened": "opened",
@@ -95,8 +96,13 @@ DAY_COUNTERS = {
     "lead_meeting_booked": "meetings_booked",
 }
 MESSAGE_TYPES = ("email_sent", "reply_received", "auto_reply_received")
-HANDLED_NON_LEAD = ("campaign_started", "campaign_completed", "campaign_paused", "account_error")
-UNHANDLED = ("supersearch_enrichment_completed", "lead_teleported")
+HANDLED_NON_LEAD = ("campaign_completed", "account_error")
+# Stored as ignored: nothing to do, or the seed's names no Instantly event has (campaign and lead
+# state come from the sync; see instantly.webhooks.effects).
+UNHANDLED = (
+    "supersearch_enrichment_completed", "campaign_started", "campaign_paused", "lead_completed",
+    "lead_error",
+)  # fmt: skip
 
 
 def _id(rng: random.Random) -> str:
@@ -304,7 +310,7 @@ def expected(deliveries: list[dict]) -> dict:
         if t in LEAD_STATUS and d["timestamp"] > status.get(lead, ("", ""))[0]:
             status[lead] = (d["timestamp"], LEAD_STATUS[t])
         if t in INTEREST and d["timestamp"] > interest.get(lead, ("", ""))[0]:
-            interest[lead] = (d["timestamp"], INTEREST[t], t if t == "Hot Prospect" else "")
+            interest[lead] = (d["timestamp"], INTEREST[t], t if t in CUSTOM_LABELS else "")
     return {
         "distinct": len(distinct),
         "days": days,
