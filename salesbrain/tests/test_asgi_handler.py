@@ -95,3 +95,9 @@ def test_the_pool_keeps_at_most_max_idle_and_takes_each_executor_back_once():
     assert pool.give_back(second) and pool.idle == 1  # over the limit: shut down
     assert second._shutdown and not first._shutdown
     assert pool.borrow() is first
+
+
+def test_the_production_entry_point_serves_with_it():
+    from salesbrain.asgi import application
+
+    assert isinstance(application, PooledThreadASGIHandler)
