@@ -126,7 +126,7 @@ class Message(TenantModel):
     to_email = models.CharField(max_length=254, blank=True)
     step = models.PositiveSmallIntegerField(null=True, blank=True)
     variant = models.PositiveSmallIntegerField(null=True, blank=True)
-    sent_at = models.DateTimeField(db_index=True)
+    sent_at = models.DateTimeField()  # indexed with the id: `message_sent_idx`
     is_unread = models.BooleanField(default=False)
     raw = models.JSONField(default=dict, blank=True)
     # Inbound messages only: what the categoriser (or a person) said, and what it read.
@@ -191,7 +191,10 @@ class Message(TenantModel):
                 name="message_campaign_sent_org_idx",
                 include=["organization"],
             ),
-            models.Index(fields=["organization", "-sent_at"], name="message_org_sent_idx"),
+            # Lists are ordered (-sent_at, -id): with the id in the index a page is the index's
+            # first rows, however many messages share a second (no sort of the ties).
+            models.Index(fields=["organization", "-sent_at", "-id"], name="message_org_sent_idx"),
+            models.Index(fields=["-sent_at", "-id"], name="message_sent_idx"),
         ]
 
     def __str__(self) -> str:
