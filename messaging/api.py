@@ -106,6 +106,10 @@ class ReplySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+# What a list never shows: the bodies, the raw payload and the search index's own column.
+LIST_DEFERRED = ("body_text", "body_html", "raw", "search_vector")
+
+
 @extend_schema_view(
     partial_update=extend_schema(
         request=TriageSerializer,
@@ -256,7 +260,7 @@ class MessageViewSet(ReadOnlyScopedViewSet):
     def get_scoped_queryset(self, queryset):
         if self.action in ("list", "search"):
             # Bodies can be long; a list shows subject and snippet.
-            return queryset.defer("body_text", "body_html", "raw")
+            return queryset.defer(*LIST_DEFERRED)
         return queryset
 
     def partial_update(self, request, *args, **kwargs):
@@ -319,4 +323,4 @@ class CampaignMessagesViewSet(mixins.ListModelMixin, ScopedViewSet):
 
     def get_scoped_queryset(self, queryset):
         campaign = get_object_or_404(Campaign.objects.only("pk"), pk=self.kwargs["pk"])
-        return queryset.filter(campaign=campaign).defer("body_text", "body_html", "raw")
+        return queryset.filter(campaign=campaign).defer(*LIST_DEFERRED)
