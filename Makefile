@@ -18,6 +18,9 @@ export SESSION_COOKIE_SECURE ?= 0
 export SECURE_SSL_REDIRECT ?= 0
 export SECURE_HSTS_SECONDS ?= 0
 export BEHIND_TLS_PROXY ?= 0
+# No mail server here: notification emails are printed (production's default is SMTP, which
+# failed three times per email, 3 s of retries each, and logged a warning).
+export EMAIL_BACKEND ?= django.core.mail.backends.console.EmailBackend
 -include $(DEMO_ENV)
 export SECRET_KEY SECRETS_ENCRYPTION_KEYS APP_DB_PASSWORD
 
