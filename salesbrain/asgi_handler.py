@@ -70,6 +70,8 @@ class PooledThreadASGIHandler(ASGIHandler):
     """`django.core.handlers.asgi.ASGIHandler` whose requests borrow their sync thread."""
 
     async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":  # lifespan: Django refuses it, with no thread to lend
+            return await super().__call__(scope, receive, send)
         executor = request_executors.borrow()
         try:
             # Django's own `ThreadSensitiveContext()` inside is then a no-op: the outermost

@@ -101,3 +101,12 @@ def test_the_production_entry_point_serves_with_it():
     from salesbrain.asgi import application
 
     assert isinstance(application, PooledThreadASGIHandler)
+
+
+def test_a_lifespan_scope_is_refused_as_django_does_without_borrowing(pool):
+    async def scenario():
+        await PooledThreadASGIHandler()({"type": "lifespan"}, None, None)
+
+    with pytest.raises(ValueError, match="lifespan"):
+        asyncio.run(scenario())
+    assert pool.idle == 0 and not pool._lent
