@@ -431,7 +431,11 @@ class CampaignDailyStat(TenantModel):
         constraints = [
             models.UniqueConstraint(fields=["campaign", "date"], name="uniq_campaign_day")
         ]
-        indexes = [models.Index(fields=["organization", "date"], name="campaignday_org_date_idx")]
+        indexes = [
+            models.Index(fields=["organization", "date"], name="campaignday_org_date_idx"),
+            # A period over every organization (staff) reads its days, not the whole history.
+            models.Index(fields=["date"], name="campaignday_date_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.campaign} on {self.date}"
