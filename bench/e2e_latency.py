@@ -39,6 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.webhook_ingest import free_port  # noqa: E402
 from bench.webhook_support import (  # noqa: E402
     ROOT,
+    bench_connection,
     bench_environment,
     load_average,
     prefill_webhook_events,
@@ -85,13 +86,8 @@ def prepare() -> dict:
     from accounts.tenancy import staff_scope
     from campaigns.assignment import assign_campaign
     from campaigns.models import Campaign
-    from instantly.models import ProviderConnection
 
-    with staff_scope():
-        connection = ProviderConnection(name="Bench", is_shared=True, workspace_id="ws-bench")
-        connection.api_key = "bench-key-0000"
-        secret = connection.set_new_webhook_secret()
-        connection.save()
+    connection, secret = bench_connection()
     org = Organization.objects.create(slug="e2e", name="E2E")
     user = get_user_model().objects.create_user("user-e2e", "e2e@bench.example")
     Membership.objects.create(user=user, organization=org, role="member")

@@ -37,6 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.webhook_ingest import free_port  # noqa: E402
 from bench.webhook_support import (  # noqa: E402
     ROOT,
+    bench_connection,
     bench_environment,
     setup_django,
     start_web_and_worker,
@@ -80,13 +81,8 @@ def prepare() -> dict:
     from accounts.tenancy import staff_scope
     from campaigns.assignment import assign_campaign
     from campaigns.models import Campaign
-    from instantly.models import ProviderConnection
 
-    with staff_scope():
-        connection = ProviderConnection(name="Bench", is_shared=True, workspace_id="ws-bench")
-        connection.api_key = "bench-key-0000"
-        secret = connection.set_new_webhook_secret()
-        connection.save()
+    connection, secret = bench_connection()
     orgs = {}
     for tag in ("orga", "orgb"):
         org = Organization.objects.create(slug=tag, name=tag.upper())

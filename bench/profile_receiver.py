@@ -23,7 +23,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.webhook_ingest import DELIVERY, REDIS_URL, SECRET_HEADER  # noqa: E402
-from bench.webhook_support import setup_django, throwaway_database  # noqa: E402
+from bench.webhook_support import (  # noqa: E402
+    bench_connection,
+    setup_django,
+    throwaway_database,
+)
 
 
 def main() -> int:
@@ -36,14 +40,7 @@ def main() -> int:
         setup_django(database_url)
         from django.test import Client
 
-        from accounts.tenancy import staff_scope
-        from instantly.models import ProviderConnection
-
-        with staff_scope():
-            connection = ProviderConnection(name="Bench", is_shared=True, workspace_id="ws-bench")
-            connection.api_key = "bench-key-0000"
-            secret = connection.set_new_webhook_secret()
-            connection.save()
+        connection, secret = bench_connection()
         client = Client(headers={SECRET_HEADER: secret}, HTTP_HOST="127.0.0.1")
 
         def post(n: int) -> None:

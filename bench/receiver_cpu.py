@@ -27,7 +27,11 @@ from bench.webhook_ingest import (  # noqa: E402
     SECRET_HEADER,
     create_floor_table,
 )
-from bench.webhook_support import bench_environment, throwaway_database  # noqa: E402
+from bench.webhook_support import (  # noqa: E402
+    bench_connection,
+    bench_environment,
+    throwaway_database,
+)
 
 VIEWS = ("/bench/bare", "/bench/bare-insert", "/webhooks/instantly/webhook")
 
@@ -56,15 +60,8 @@ def main() -> int:
         from django.db import connection, connections
         from django.test import Client
 
-        from accounts.tenancy import staff_scope
-        from instantly.models import ProviderConnection
-
         create_floor_table(database_url)
-        with staff_scope():
-            provider = ProviderConnection(name="Bench", is_shared=True, workspace_id="ws-bench")
-            provider.api_key = "bench-key-0000"
-            secret = provider.set_new_webhook_secret()
-            provider.save()
+        provider, secret = bench_connection()
         client = Client(headers={SECRET_HEADER: secret}, HTTP_HOST="127.0.0.1")
         sent = 0
 

@@ -46,6 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.webhook_support import (  # noqa: E402
     ROOT,
+    bench_connection,
     bench_environment,
     load_average,
     prefill_webhook_events,
@@ -223,13 +224,9 @@ def main() -> int:
         prefill_seconds = prefill_webhook_events(database_url, args.prefill)
         setup_django(database_url)
         from accounts.tenancy import staff_scope
-        from instantly.models import ProviderConnection, WebhookEvent
+        from instantly.models import WebhookEvent
 
-        with staff_scope():
-            connection = ProviderConnection(name="Bench", is_shared=True, workspace_id="ws-bench")
-            connection.api_key = "bench-key-0000"
-            secret = connection.set_new_webhook_secret()
-            connection.save()
+        connection, secret = bench_connection()
         create_floor_table(database_url)
         flush_redis()
         port = free_port()

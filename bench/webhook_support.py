@@ -121,6 +121,20 @@ def load_average() -> str:
     return f"load {one:.2f} {five:.2f} {fifteen:.2f}"
 
 
+def bench_connection():
+    """(connection, webhook secret): the shared Instantly connection the webhook benches post
+    deliveries for (Django set up)."""
+    from accounts.tenancy import staff_scope
+    from instantly.models import ProviderConnection
+
+    with staff_scope():
+        connection = ProviderConnection(name="Bench", is_shared=True, workspace_id="ws-bench")
+        connection.api_key = "bench-key-0000"
+        secret = connection.set_new_webhook_secret()
+        connection.save()
+    return connection, secret
+
+
 PREFILL_CONNECTION = "00000000-0000-4000-8000-00000000f111"
 
 
