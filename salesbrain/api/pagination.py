@@ -27,6 +27,20 @@ from rest_framework.response import Response
 MAX_OFFSET = 2**63 - 1
 
 
+def _page_number(paginator: Paginator, number, *, rows_read: int) -> int:
+    """The requested page as an int, or Django's InvalidPage: not a number, below 1, or a page
+    whose query (reading `rows_read` rows from its first) would pass PostgreSQL's OFFSET."""
+    try:
+        number = int(number)
+    except (TypeError, ValueError):
+        raise PageNotAnInteger(paginator.error_messages["invalid_page"])
+    if number < 1:
+        raise EmptyPage(paginator.error_messages["min_page"])
+    if (number - 1) * paginator.per_page + rows_read > MAX_OFFSET:
+        raise EmptyPage(paginator.error_messages["no_results"])
+    return number
+
+
 class _LookaheadPage(Page):
     def __init__(self, object_list, number, paginator, has_more: bool):
         super().__init__(object_list, number, paginator)
@@ -48,21 +62,12 @@ class _CappedCountPaginator(Paginator):
     @cached_property
     def count(self):
         # COUNT(*) over `LIMIT limit + 1`, unordered: stops at the first row past the limit.
-        rows = self.object_list
-        counted = (rows.order_by() if hasattr(rows, "order_by") else rows)[: self.limit + 1]
-        counted = counted.count() if hasattr(counted, "count") else len(counted)
+        counted = self.object_list.order_by()[: self.limit + 1].count()
         self.count_is_exact = counted <= self.limit
         return min(counted, self.limit)
 
     def validate_number(self, number):
-        try:
-            number = int(number)
-        except (TypeError, ValueError):
-            raise PageNotAnInteger(self.error_messages["invalid_page"])
-        if number < 1:
-            raise EmptyPage(self.error_messages["min_page"])
-        if number * self.per_page + 1 > MAX_OFFSET:
-            raise EmptyPage(self.error_messages["no_results"])
+        number = _page_number(self, number, rows_read=self.per_page + 1)
         count = self.count
         if self.count_is_exact and number > max(ceil(count / self.per_page), 1):
             raise EmptyPage(self.error_messages["no_results"])
@@ -120,15 +125,8 @@ class _WindowCountPaginator(Paginator):
     count_is_exact = True
 
     def page(self, number):
-        try:
-            number = int(number)
-        except (TypeError, ValueError):
-            raise PageNotAnInteger(self.error_messages["invalid_page"])
-        if number < 1:
-            raise EmptyPage(self.error_messages["min_page"])
+        number = _page_number(self, number, rows_read=self.per_page)
         bottom = (number - 1) * self.per_page
-        if bottom + self.per_page > MAX_OFFSET:
-            raise EmptyPage(self.error_messages["no_results"])
         rows = list(
             self.object_list.annotate(_window_total=Window(Count("pk")))[
                 bottom : bottom + self.per_page
