@@ -42,6 +42,7 @@ from bench.webhook_support import (  # noqa: E402
     bench_connection,
     bench_environment,
     load_average,
+    post_delivery,
     prefill_webhook_events,
     setup_django,
     start_web_and_worker,
@@ -49,7 +50,6 @@ from bench.webhook_support import (  # noqa: E402
 )
 
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/3")
-SECRET_HEADER = "X-Salesbrain-Webhook-Secret"
 # Instantly does not wait for one answer before the next delivery: enough in flight that the
 # offered rate stays at --rate even when answers are slow (gthread: 2 x 8 threads).
 POSTS_IN_FLIGHT = 32
@@ -169,24 +169,6 @@ class Poller(threading.Thread):
             self.stop.wait(max(0.0, self.interval - (time.monotonic() - started)))
 
 
-async def _post(port: int, secret: str, payload: dict, limit: asyncio.Semaphore) -> int:
-    async with limit:
-        body = json.dumps(payload).encode()
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        writer.write(
-            (
-                "POST /webhooks/instantly/webhook HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                f"Content-Type: application/json\r\n{SECRET_HEADER}: {secret}\r\n"
-                f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
-            ).encode()
-            + body
-        )
-        await writer.drain()
-        status = await reader.readline()
-        writer.close()
-        return int(status.split()[1]) if status else 0
-
-
 async def post_all(port, secret, rate, seconds, posted, codes) -> None:
     limit = asyncio.Semaphore(POSTS_IN_FLIGHT)
     tasks = []
@@ -198,7 +180,8 @@ async def post_all(port, secret, rate, seconds, posted, codes) -> None:
         posted[seq] = (time.monotonic(), sent_at)
 
         async def one(seq=seq, payload=payload):
-            codes[seq] = await _post(port, secret, payload, limit)
+            async with limit:
+                codes[seq] = await post_delivery(port, secret, payload)
 
         tasks.append(asyncio.create_task(one()))
     await asyncio.gather(*tasks)

@@ -39,13 +39,13 @@ from bench.webhook_support import (  # noqa: E402
     ROOT,
     bench_connection,
     bench_environment,
+    post_delivery,
     setup_django,
     start_web_and_worker,
     throwaway_database,
 )
 
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
-SECRET_HEADER = "X-Salesbrain-Webhook-Secret"
 RAMP = 10  # subscribers connecting at once
 POSTS_IN_FLIGHT = 8
 SEQ = re.compile(rb'"title": "Reply from n(\d+) ')
@@ -217,25 +217,8 @@ async def post(
     answers once the delivery is committed."""
     async with limit:
         sent = time.time()
-        status = await _post(port, secret, payload)
+        status = await post_delivery(port, secret, payload)
         return status, sent, time.time()
-
-
-async def _post(port: int, secret: str, payload: dict) -> int:
-    body = json.dumps(payload).encode()
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    writer.write(
-        (
-            "POST /webhooks/instantly/webhook HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-            f"Content-Type: application/json\r\n{SECRET_HEADER}: {secret}\r\n"
-            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
-        ).encode()
-        + body
-    )
-    await writer.drain()
-    status = await reader.readline()
-    writer.close()
-    return int(status.split()[1]) if status else 0
 
 
 def db_sessions(database_name: str) -> int:

@@ -46,6 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.webhook_support import (  # noqa: E402
     ROOT,
+    SECRET_HEADER,
     bench_connection,
     bench_environment,
     load_average,
@@ -55,7 +56,6 @@ from bench.webhook_support import (  # noqa: E402
 )
 
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/3")
-SECRET_HEADER = "X-Salesbrain-Webhook-Secret"
 DELIVERY = {
     "timestamp": "2026-03-02T10:02:11.000Z",
     "event_type": "email_opened",

@@ -3,6 +3,8 @@ database created by the owner role, migrated with `manage.py migrate`, dropped a
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -119,6 +121,27 @@ def load_average() -> str:
     """The 1, 5 and 15 minute load averages, to print beside every figure (shared machine)."""
     one, five, fifteen = os.getloadavg()
     return f"load {one:.2f} {five:.2f} {fifteen:.2f}"
+
+
+SECRET_HEADER = "X-Salesbrain-Webhook-Secret"
+
+
+async def post_delivery(port: int, secret: str, payload: dict) -> int:
+    """POST one delivery to the receiver on a fresh connection; answers the HTTP status."""
+    body = json.dumps(payload).encode()
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(
+        (
+            "POST /webhooks/instantly/webhook HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"Content-Type: application/json\r\n{SECRET_HEADER}: {secret}\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+        ).encode()
+        + body
+    )
+    await writer.drain()
+    status = await reader.readline()
+    writer.close()
+    return int(status.split()[1]) if status else 0
 
 
 def bench_connection():
