@@ -388,6 +388,7 @@ def explain(org) -> None:
     """The plans of the heaviest queries, as the application role sees them (RLS included)."""
     from accounts.tenancy import tenant_scope
     from campaigns.models import Campaign
+    from messaging.api import LIST_DEFERRED
     from messaging.models import Message
     from messaging.search import search_messages
 
@@ -395,10 +396,10 @@ def explain(org) -> None:
         campaign = Campaign.objects.order_by("name").first()
         queries = {
             "search": search_messages(Message.objects.all(), "pricing")
-            .defer("body_text", "body_html", "raw")
+            .defer(*LIST_DEFERRED)
             .order_by("-rank", "-sent_at", "-id")[:50],
             "campaign messages": Message.objects.filter(campaign=campaign)
-            .defer("body_text", "body_html", "raw")
+            .defer(*LIST_DEFERRED)
             .order_by("-sent_at", "-id")[:50],
         }
         for name, qs in queries.items():
