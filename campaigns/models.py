@@ -441,6 +441,66 @@ class CampaignDailyStat(TenantModel):
         return f"{self.campaign} on {self.date}"
 
 
+class OrganizationDailyStat(TenantModel):
+    """An organization's figures for one day: the sum of its campaigns' `CampaignDailyStat`.
+
+    Kept by PostgreSQL, so that a period over every organization (staff's figures) reads one
+    row per organization and day instead of one per campaign and day. It is an append-only
+    ledger, not one row per day: triggers on `campaigns_campaigndailystat` (migration 0008) add,
+    for each statement, one row per (organization, day) it changed, holding the difference; the
+    sum of a day's rows is that day's figures at every moment, in every transaction. A trigger
+    updating one row per day instead would make every two writers meeting on an organization's
+    day wait for each other and, meeting on two days in opposite orders, deadlock.
+    `daily_totals.compact()` (beat, every minute) folds each day's rows into one.
+
+    No foreign key: a deleted campaign's or organization's rows are taken back by the
+    triggers' negative rows, which must still be insertable after the organization is gone
+    (compaction then drops the rows that sum to zero).
+    """
+
+    organization = models.ForeignKey(
+        "accounts.Organization",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
+    date = models.DateField()
+    # False: a trigger's difference, not yet folded into the day's row by compaction.
+    compacted = models.BooleanField(default=False)
+    sent = models.IntegerField(default=0)
+    contacted = models.IntegerField(default=0)
+    opened = models.IntegerField(default=0)
+    unique_opened = models.IntegerField(default=0)
+    clicked = models.IntegerField(default=0)
+    unique_clicked = models.IntegerField(default=0)
+    replied = models.IntegerField(default=0)
+    unique_replied = models.IntegerField(default=0)
+    auto_replied = models.IntegerField(default=0)
+    bounced = models.IntegerField(default=0)
+    unsubscribed = models.IntegerField(default=0)
+    interested = models.IntegerField(default=0)
+    meetings_booked = models.IntegerField(default=0)
+    opportunities = models.IntegerField(default=0)
+
+    COUNTERS = CampaignDailyStat.COUNTERS
+
+    class Meta:
+        ordering = ["-date"]
+        indexes = [
+            models.Index(fields=["organization", "date"], name="orgday_org_date_idx"),
+            models.Index(fields=["date"], name="orgday_date_idx"),
+            models.Index(
+                fields=["date"], name="orgday_pending_idx", condition=models.Q(compacted=False)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization_id or 'shared workspace'} on {self.date}"
+
+
 class CampaignStepStat(TenantModel):
     """Per step and variant figures of a campaign (1-based step and variant, as Instantly)."""
 

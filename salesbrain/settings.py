@@ -342,13 +342,18 @@ CELERY_BEAT_SCHEDULE = {
         "task": "instantly.webhooks.prune.prune_webhook_payloads",
         "schedule": env.int("WEBHOOK_PAYLOAD_PRUNE_INTERVAL_SECONDS", default=3600),
     },
+    # Each organization's daily figures: the triggers' differences folded into a row per day.
+    "campaigns-compact-daily-totals": {
+        "task": "campaigns.daily_totals.compact_daily_totals",
+        "schedule": 60.0,
+    },
 }
 # Raw payloads of processed webhook events older than this many days are dropped (the event
 # row and its metadata stay). 0 keeps them forever.
 WEBHOOK_PAYLOAD_RETENTION_DAYS = env.int("WEBHOOK_PAYLOAD_RETENTION_DAYS", default=90)
 WEBHOOK_PAYLOAD_PRUNE_BATCH = env.int("WEBHOOK_PAYLOAD_PRUNE_BATCH", default=1000)
 # Task modules autodiscovery does not find (it looks for `<app>.tasks` only).
-CELERY_IMPORTS = ("instantly.webhooks.prune",)
+CELERY_IMPORTS = ("instantly.webhooks.prune", "campaigns.daily_totals")
 
 # --- Authentication cache ------------------------------------------------------------------
 # Token, memberships and staff groups of a caller are kept this many seconds per process: a

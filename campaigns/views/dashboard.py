@@ -10,7 +10,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from campaigns import charts, stats
-from campaigns.models import Campaign, CampaignDailyStat
+from campaigns.models import Campaign, OrganizationDailyStat
 
 from .access import HEAVY_CAMPAIGN_FIELDS, portal_page
 from .formatting import NOTHING, change, number, percent, points, rate_of_sent
@@ -141,7 +141,7 @@ def dashboard(request):
     """Figures of the chosen period compared with the one just before it."""
     org = request.organization
     period, form = period_from_request(request)
-    daily = CampaignDailyStat.objects.filter(organization=org)
+    daily = OrganizationDailyStat.objects.filter(organization=org)
     comparison, series = stats.period_figures(daily, period.start, period.end)
     top_campaigns = [
         (campaign, stats.campaign_rates(campaign))

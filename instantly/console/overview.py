@@ -19,10 +19,10 @@ from accounts.models import Organization
 from campaigns.models import (
     Activity,
     Campaign,
-    CampaignDailyStat,
     CampaignSender,
     CampaignStatus,
     MailboxStatus,
+    OrganizationDailyStat,
 )
 from instantly.models import Alert
 
@@ -150,7 +150,7 @@ def _daily_figures(windows: Windows):
     current = Q(date__gte=windows.start, date__lte=windows.today)
     previous = Q(date__gte=windows.prev_start, date__lte=windows.prev_end)
     return (
-        CampaignDailyStat.objects.unscoped()
+        OrganizationDailyStat.objects.unscoped()
         .filter(date__gte=windows.prev_start, date__lte=windows.today)
         .values("organization_id")
         .annotate(
