@@ -403,6 +403,7 @@ def drain(workers: int, batch_size: int) -> tuple[float, Counter]:
 
 def verify(want: dict) -> list[str]:
     from accounts.tenancy import staff_scope
+    from campaigns import daily_totals
     from campaigns.models import Campaign, CampaignDailyStat, EmailAccountDailyStat, Lead
     from instantly.models import WebhookEvent
     from messaging.models import Message
@@ -455,6 +456,9 @@ def verify(want: dict) -> list[str]:
         problems.append("mailbox daily counters differ")
     if messages != want["messages"]:
         problems.append(f"messages: got {messages}, want {want['messages']}")
+    # The organizations' daily ledger (kept by triggers under concurrent workers) adds up.
+    if wrong_ledger := daily_totals.differences():
+        problems.append(f"organization days differ from their campaigns': {wrong_ledger[:3]}")
     wrong_state = 0
     for cid, email, status, interest, label in leads:
         key = (cid, email)
