@@ -183,7 +183,7 @@ class Message(TenantModel):
         indexes = [
             GinIndex(fields=["search_vector"], name="message_search_gin"),
             # Search under RLS goes through `sb_search_message_ids()` and its own index,
-            # `message_org_search_gin`, made in SQL by migration 0009 (an expression index).
+            # `message_org_week_search_gin`, made in SQL by migration 0012 (an expression index).
             # Counting a campaign's messages (every list's page count) from the index alone:
             # the row-level security filter needs `organization_id`, here without the table.
             models.Index(

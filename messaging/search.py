@@ -10,7 +10,8 @@ with control characters, and `render_headline` escapes the text before turning t
 
 **Under row-level security the GIN index is unusable from an ordinary query** (`@@` is not
 leakproof, so PostgreSQL filters by the policies first and matches every row it kept). So the
-matching runs in `sb_search_message_ids()` (migration 0009), a SECURITY DEFINER function that
+matching runs in `sb_search_message_ids()` (migrations 0009 and 0012: the newest messages
+first, then the index one week of the organization at a time), a SECURITY DEFINER function that
 reads the transaction's verified scope itself and may use the indexes; it returns the ids of the
 newest `MESSAGE_SEARCH_CANDIDATES` (a setting) matches, and only those are ranked and filtered
 here. A word found in most messages thus costs a few hundred rows, not the whole organization;

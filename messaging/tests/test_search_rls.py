@@ -1,4 +1,4 @@
-"""The indexed search path (`sb_search_message_ids`, migration 0009) keeps tenant isolation.
+"""The indexed search path (`sb_search_message_ids`, migrations 0009, 0012) keeps isolation.
 
 The function runs as `sb_search_reader`, for which row-level security lets every row through,
 so that the planner may use the full-text indexes; these tests check that isolation still holds
@@ -135,6 +135,58 @@ def test_a_frequent_word_is_read_further_back_newest_first(tenant_rows, org_a):
     with tenant_scope(org_a.pk):
         # 8 wanted: the newest 32 messages hold 6 (not enough), a second pass finds 8.
         assert found("walrus", limit=8) == set(matching[-8:])
+
+
+def test_the_index_is_read_week_by_week_so_the_newest_rare_matches_come_first(
+    tenant_rows, org_a, org_b
+):
+    """Step 2 asks one week at a time, newest first: of three rare matches in three weeks, the
+    two newest are the candidates (in table order the oldest came first)."""
+    thread = tenant_rows["a"]["thread"]
+    rare = [
+        make_message(thread, subject="Quokka", sent_at=f"2026-10-{day:02}T10:00:00Z")
+        for day in (1, 9, 17)  # three different weeks, created oldest first
+    ]
+    for day in range(20, 29):  # newer than all of them, more than 4 x limit
+        make_message(thread, subject="Other", sent_at=f"2026-10-{day}T10:00:00Z")
+    make_message(tenant_rows["b"]["thread"], subject="Quokka", sent_at="2026-10-18T10:00:00Z")
+    with tenant_scope(org_a.pk):
+        assert found("quokka", limit=2) == {rare[2].pk, rare[1].pk}
+        assert found("quokka", limit=5) == {m.pk for m in rare}
+
+
+def test_a_match_older_than_the_weeks_asked_is_found_through_the_whole_organization(
+    tenant_rows, org_a
+):
+    """After 13 weeks without enough matches, the organization as a whole is asked."""
+    thread = tenant_rows["a"]["thread"]
+    old = make_message(thread, subject="Narwhal", sent_at="2025-06-02T10:00:00Z")
+    for day in range(2, 9):
+        make_message(thread, subject="Other", sent_at=f"2026-11-0{day}T10:00:00Z")
+    with tenant_scope(org_a.pk):
+        assert found("narwhal", limit=1) == {old.pk}
+
+
+def test_a_week_lexeme_in_message_text_matches_nothing(tenant_rows, org_a, org_b):
+    """Like the organization's lexeme, the week's has spaces the text parser never keeps."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT public.sb_message_week('2026-11-01T10:00:00Z'::timestamptz)")
+        week = cursor.fetchone()[0]
+    make_message(tenant_rows["b"]["thread"], subject=f"org {org_a.pk} week {week}", body_text="yak")
+    with tenant_scope(org_a.pk):
+        assert found("yak", limit=1) == set()
+
+
+def test_weeks_start_on_monday_utc():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT public.sb_message_week(t::timestamptz) FROM unnest(%s::text[]) AS t",
+            [["1970-01-05T00:00:00Z", "1970-01-11T23:59:59Z", "1970-01-12T00:00:00Z",
+              "2026-11-30T00:00:00+01:00"]],
+        )  # fmt: skip
+        weeks = [row[0] for row in cursor.fetchall()]
+    # The last is Sunday 23:00 UTC: still the week before Monday 2026-11-30.
+    assert weeks == [0, 0, 1, (dt.date(2026, 11, 23) - dt.date(1970, 1, 5)).days // 7]
 
 
 def test_stop_words_only_match_nothing(tenant_rows, org_a):
