@@ -42,5 +42,7 @@ def bare_insert(request):
 urlpatterns = [
     *app_urlpatterns,
     path("bench/bare", bare_json),
+    # The same under a machine path: past the browser middleware, as the receiver is.
+    path("webhooks/bench/bare", bare_json),
     path("bench/bare-insert", bare_insert),
 ]

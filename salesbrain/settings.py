@@ -84,6 +84,8 @@ MIDDLEWARE = [
     # First: request id, log context, metrics and the access line cover everything below.
     "salesbrain.middleware.RequestObservabilityMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Instantly's webhooks are answered here: nothing below is for machines.
+    "salesbrain.machine_endpoints.MachineEndpointMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -102,6 +104,10 @@ MIDDLEWARE = [
     # Last, as its documentation asks: answers a locked-out login before the view runs.
     "axes.middleware.AxesMiddleware",
 ]
+
+# Paths whose views stand alone: answered by salesbrain.machine_endpoints, past the browser
+# middleware (sessions, CSRF, login, CSP, the tenant scope).
+MACHINE_PATH_PREFIXES = ("/webhooks/",)
 
 ROOT_URLCONF = "salesbrain.urls"
 WSGI_APPLICATION = "salesbrain.wsgi.application"

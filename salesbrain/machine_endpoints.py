@@ -1,0 +1,37 @@
+"""Machine endpoints (Instantly's webhooks) skip the middleware that exists for browsers.
+
+A webhook delivery carries no session, no CSRF token, no login and no time-zone cookie; its
+answer is JSON that nobody renders, so content-security and frame headers mean nothing to it;
+and the receiver opens its own database scope (`instantly.webhooks.ingest`). Yet the browser
+middleware (sessions, CSRF, authentication, messages, time zones, CSP, the tenant scope, login
+lockouts) cost 0.14 ms of the receiver's 0.64 ms of CPU per delivery, a fifth of it.
+
+So this middleware, placed after the request's observability and the HTTPS redirect, answers a
+request whose path starts with one of `settings.MACHINE_PATH_PREFIXES` by resolving and calling
+its view itself: the middleware below it in `MIDDLEWARE` never sees that request. A view served
+there must therefore stand alone: `csrf_exempt`, no `request.user`, no template response. An
+error it raises is answered as any other (Django wraps every middleware in its exception
+handling).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.urls import resolve
+
+from salesbrain import logs
+from salesbrain.middleware import view_name
+
+
+class MachineEndpointMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.prefixes = tuple(settings.MACHINE_PATH_PREFIXES)
+
+    def __call__(self, request):
+        if not request.path_info.startswith(self.prefixes):
+            return self.get_response(request)
+        match = resolve(request.path_info, getattr(request, "urlconf", None))
+        request.resolver_match = match  # the metrics' and the access line's `view`
+        logs.bind(view=view_name(request))
+        return match.func(request, *match.args, **match.kwargs)

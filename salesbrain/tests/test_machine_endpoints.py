@@ -1,0 +1,86 @@
+"""Machine endpoints (salesbrain.machine_endpoints) skip the browser middleware, and only they."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.conf import settings
+from django.test import Client
+
+from accounts.tenancy import staff_scope
+from instantly.models import WebhookEvent
+from instantly.webhooks.auth import SECRET_HEADER
+from salesbrain import metrics
+from testkit import make_connection
+
+pytestmark = pytest.mark.django_db
+
+URL = "/webhooks/instantly/webhook"
+DELIVERY = {
+    "timestamp": "2026-03-02T10:02:11.000Z",
+    "event_type": "email_opened",
+    "campaign_id": "0195a3c2-7d0e-7a31-9b1e-3c6f5d2a8e01",
+    "lead_email": "maya.patel@bluepeak-analytics.example",
+}
+
+
+def deliver(client, secret, **extra):
+    return client.post(
+        URL, json.dumps(DELIVERY), content_type="application/json",
+        headers={SECRET_HEADER: secret}, **extra,
+    )  # fmt: skip
+
+
+def test_the_webhook_path_is_a_machine_endpoint():
+    assert URL.startswith(settings.MACHINE_PATH_PREFIXES)
+    middleware = settings.MIDDLEWARE
+    machine = middleware.index("salesbrain.machine_endpoints.MachineEndpointMiddleware")
+    # Observability and the HTTPS redirect still run; sessions, login and the scope do not.
+    assert middleware.index("salesbrain.middleware.RequestObservabilityMiddleware") < machine
+    assert middleware.index("django.middleware.security.SecurityMiddleware") < machine
+    for browser_only in (
+        "django.contrib.sessions.middleware.SessionMiddleware",
+        "django.contrib.auth.middleware.AuthenticationMiddleware",
+        "accounts.middleware.TenantMiddleware",
+        "csp.middleware.CSPMiddleware",
+    ):
+        assert middleware.index(browser_only) > machine
+
+
+def test_a_delivery_is_stored_and_answered_without_browser_headers_or_cookies(client, org_a):
+    _connection, secret = make_connection("acme", organization=org_a, with_secret=True)
+    response = deliver(client, secret)
+    assert response.status_code == 200
+    assert response.json()["ok"] is True
+    assert response["X-Request-ID"]  # observability ran
+    assert "Content-Security-Policy" not in response  # CSP did not
+    assert not response.cookies  # neither did sessions nor CSRF
+    with staff_scope():
+        assert WebhookEvent.objects.filter(pk=response.json()["id"]).exists()
+
+
+def test_a_logged_in_browser_posting_a_delivery_gets_no_tenant_scope(alice, org_a):
+    """With a session cookie the tenant middleware would have opened a transaction around the
+    receiver; past it, the delivery is committed on its own before the answer, as always."""
+    _connection, secret = make_connection("acme", organization=org_a, with_secret=True)
+    browser = Client()
+    browser.force_login(alice)
+    response = deliver(browser, secret)
+    assert response.status_code == 200
+    assert "sessionid" not in response.cookies
+
+
+def test_the_delivery_is_counted_under_its_view_name(client, org_a):
+    _connection, secret = make_connection("acme", organization=org_a, with_secret=True)
+    counter = metrics.HTTP_REQUESTS.labels("instantly_webhooks:receive", "POST", "200")
+    before = counter._value.get()
+    assert deliver(client, secret).status_code == 200
+    assert counter._value.get() == before + 1
+
+
+def test_an_unknown_machine_path_is_404_and_a_browser_path_keeps_its_middleware(client):
+    assert client.post("/webhooks/nothing-here").status_code == 404
+    response = client.get("/accounts/login/")
+    assert response.status_code == 200
+    assert "Content-Security-Policy" in response
