@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
-from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
 from django.db.models.functions import Coalesce
@@ -181,9 +180,9 @@ class Message(TenantModel):
             ),
         ]
         indexes = [
-            GinIndex(fields=["search_vector"], name="message_search_gin"),
-            # Search under RLS goes through `sb_search_message_ids()` and its own index,
-            # `message_org_week_search_gin`, made in SQL by migration 0012 (an expression index).
+            # Full-text search goes through `sb_search_message_ids()` and one GIN index of the
+            # words and the scope lexemes, `message_search_scope_gin`, made in SQL by migration
+            # 0012 (its second column is an expression).
             # Counting a campaign's messages (every list's page count) from the index alone:
             # the row-level security filter needs `organization_id`, here without the table.
             models.Index(

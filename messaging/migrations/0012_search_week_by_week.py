@@ -1,24 +1,30 @@
-"""Message search in a large organization reads the index week by week, newest first.
+"""Message search reads one index, week by week in a large organization, newest first.
 
 A GIN index answers `words AND "org <uuid>"` by walking the posting list of the rarest of
 those lexemes. In an organization of 1,000,000 messages, "calendar demo" (each word in about
 15% of all messages) walked about 740,000 entries: 50 ms of the search's 55 in the database,
 and a phrase such as "next quarter" then rechecked 12,000 rows, oldest first.
 
-Each message now also carries the lexeme `org <uuid> week <n>` (n counts weeks from Monday
-1970-01-05 UTC, `sb_message_week(sent_at)`), in one index that replaces
-`message_org_search_gin`. When the newest messages (step 1 of `sb_search_message_ids`,
-unchanged) hold too few matches, step 2 asks the index week by week, newest week first: each
-question walks at most one week of the organization, and the walk stops once `max_rows`
-matches are found, so the candidates are now the newest matches (they were the first ones in
-table order). After 13 weeks without enough, the whole organization is asked as before. Staff
-searching every organization keep `message_search_gin`.
+One two-column GIN index, `message_search_scope_gin`, now holds each message's words
+(`search_vector`) and its scope lexemes: `org <uuid>` and `org <uuid> week <n>` (n counts weeks
+from Monday 1970-01-05 UTC, `sb_message_week(sent_at)`). It replaces both
+`message_search_gin` (the words: staff's search uses the first column alone) and
+`message_org_search_gin` (words and organization in one expression, which a phrase's recheck
+had to rebuild for every candidate row), so a message's words are indexed once, not twice.
 
-Not atomic: the index is built concurrently, so processing keeps writing messages meanwhile.
+When the newest messages (step 1 of `sb_search_message_ids`, unchanged) hold too few
+matches, step 2 asks the index week by week, newest week first: each question walks at most
+one week of the organization, and the walk stops once `max_rows` matches are found, so the
+candidates are now the newest matches (they were the first ones in table order). After 13
+weeks without enough, the whole organization is asked as before.
+
+Not atomic: the index is built and the old ones dropped concurrently, so processing keeps
+writing messages meanwhile.
 """
 
 from importlib import import_module
 
+from django.contrib.postgres.operations import RemoveIndexConcurrently
 from django.db import migrations
 
 search_0009 = import_module("messaging.migrations.0009_search_under_rls")
@@ -37,20 +43,20 @@ $$;
 """
 DROP_WEEK_FUNCTION = "DROP FUNCTION IF EXISTS public.sb_message_week(timestamptz);"
 
-# The words, "org <uuid>" and "org <uuid> week <n>": lexemes with spaces, which the text parser
-# never makes, so no message text can forge them.
+# "org <uuid>" and "org <uuid> week <n>": lexemes with spaces, which the text parser never
+# makes, so no message text can forge them (and the function checks organization_id besides).
 _ORG = "COALESCE({t}organization_id::text, 'shared')"
-ORG_WEEK_WORDS = (
-    "({t}search_vector OPERATOR(pg_catalog.||) pg_catalog.array_to_tsvector(ARRAY["
+SCOPE_LEXEMES = (
+    "pg_catalog.array_to_tsvector(ARRAY["
     f"'org ' OPERATOR(pg_catalog.||) {_ORG}, "
     f"'org ' OPERATOR(pg_catalog.||) {_ORG} OPERATOR(pg_catalog.||) ' week ' "
-    "OPERATOR(pg_catalog.||) public.sb_message_week({t}sent_at)::text]))"
+    "OPERATOR(pg_catalog.||) public.sb_message_week({t}sent_at)::text])"
 )
 CREATE_INDEX = (
-    "CREATE INDEX CONCURRENTLY IF NOT EXISTS message_org_week_search_gin "
-    "ON public.messaging_message USING gin (" + ORG_WEEK_WORDS.format(t="") + ")"
+    "CREATE INDEX CONCURRENTLY IF NOT EXISTS message_search_scope_gin "
+    "ON public.messaging_message USING gin (search_vector, (" + SCOPE_LEXEMES.format(t="") + "))"
 )
-DROP_INDEX = "DROP INDEX CONCURRENTLY IF EXISTS public.message_org_week_search_gin"
+DROP_INDEX = "DROP INDEX CONCURRENTLY IF EXISTS public.message_search_scope_gin"
 
 # Step 1 as in 0009. Step 2 for an organization: its weeks, newest first (at most 13, each a
 # bitmap of one week's messages at most), each week's matches newest first, without those
@@ -107,7 +113,7 @@ BEGIN
                                        / pg_catalog.cardinality(newest))::integer;
     END LOOP;
 
-    IF org IS NULL THEN  -- every organization: the words' own index
+    IF org IS NULL THEN  -- every organization: the index's first column, the words
         PERFORM pg_catalog.set_config('enable_indexscan', 'off', true);
         PERFORM pg_catalog.set_config('enable_seqscan', 'off', true);
         RETURN QUERY EXECUTE
@@ -130,8 +136,9 @@ BEGIN
         EXECUTE
             'SELECT coalesce(array_agg(m.id ORDER BY m.sent_at DESC, m.id DESC), ''{}'')
              FROM public.messaging_message AS m
-             WHERE {org_week_words} @@ ($2 OPERATOR(pg_catalog.&&) pg_catalog.quote_literal(
-                       ''org '' || $1::text || '' week '' || $3::text)::tsquery)
+             WHERE m.search_vector @@ $2
+               AND {scope} @@ pg_catalog.quote_literal(
+                       ''org '' || $1::text || '' week '' || $3::text)::tsquery
                AND m.organization_id::text = $1::text'
             INTO batch USING org, query, week;
         found := found || ARRAY(
@@ -149,18 +156,15 @@ BEGIN
         'SELECT pg_catalog.unnest($3)
          UNION
          (SELECT m.id FROM public.messaging_message AS m
-          WHERE {org_words} @@ ($2 OPERATOR(pg_catalog.&&)
-                                pg_catalog.quote_literal(''org '' || $1::text)::tsquery)
+          WHERE m.search_vector @@ $2
+            AND {scope} @@ pg_catalog.quote_literal(''org '' || $1::text)::tsquery
             AND m.organization_id::text = $1::text
           LIMIT $4)'
         USING org, query, found, max_rows - pg_catalog.cardinality(found);
 END
 $$;
 """
-# The organization-wide question uses the same index (its "org <uuid>" lexeme).
-FUNCTION = FUNCTION.replace(
-    "{org_week_words}", ORG_WEEK_WORDS.format(t="m.").replace("'", "''")
-).replace("{org_words}", ORG_WEEK_WORDS.format(t="m.").replace("'", "''"))
+FUNCTION = FUNCTION.replace("{scope}", SCOPE_LEXEMES.format(t="m.").replace("'", "''"))
 
 # Replacing a function takes its owner's rights: the owner role (unless superuser) joins the
 # search role for this migration only, and 0009's hand-over statement leaves it again.
@@ -188,4 +192,5 @@ class Migration(migrations.Migration):
             elidable=False,
         ),
         migrations.RunSQL(search_0009.DROP_INDEX, search_0009.CREATE_INDEX, elidable=False),
+        RemoveIndexConcurrently("message", "message_search_gin"),
     ]
