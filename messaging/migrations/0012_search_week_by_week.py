@@ -59,8 +59,9 @@ CREATE_INDEX = (
 DROP_INDEX = "DROP INDEX CONCURRENTLY IF EXISTS public.message_search_scope_gin"
 
 # Step 1 as in 0009. Step 2 for an organization: its weeks, newest first (at most 13, each a
-# bitmap of one week's messages at most), each week's matches newest first, without those
-# step 1 found; then, if still short, the whole organization through the same index.
+# bitmap of one week's messages at most), each week's newest `max_rows` matches (those step 1
+# found are among them, and are left out); then, if still short, the whole organization
+# through the same index.
 FUNCTION = """
 CREATE OR REPLACE FUNCTION public.sb_search_message_ids(
     query tsquery, max_rows integer, only_org uuid DEFAULT NULL
@@ -134,13 +135,14 @@ BEGIN
     WHILE pg_catalog.cardinality(found) < max_rows AND week >= oldest_week AND weeks_asked < 13
     LOOP
         EXECUTE
-            'SELECT coalesce(array_agg(m.id ORDER BY m.sent_at DESC, m.id DESC), ''{}'')
-             FROM public.messaging_message AS m
-             WHERE m.search_vector @@ $2
-               AND {scope} @@ pg_catalog.quote_literal(
-                       ''org '' || $1::text || '' week '' || $3::text)::tsquery
-               AND m.organization_id::text = $1::text'
-            INTO batch USING org, query, week;
+            'SELECT coalesce(array_agg(w.id ORDER BY w.sent_at DESC, w.id DESC), ''{}'')
+             FROM (SELECT m.id, m.sent_at FROM public.messaging_message AS m
+                   WHERE m.search_vector @@ $2
+                     AND {scope} @@ pg_catalog.quote_literal(
+                             ''org '' || $1::text || '' week '' || $3::text)::tsquery
+                     AND m.organization_id::text = $1::text
+                   ORDER BY m.sent_at DESC, m.id DESC LIMIT $4) AS w'
+            INTO batch USING org, query, week, max_rows;
         found := found || ARRAY(
             SELECT b.id FROM pg_catalog.unnest(batch) WITH ORDINALITY AS b(id, n)
             WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.unnest(newest) AS s(id) WHERE s.id = b.id)

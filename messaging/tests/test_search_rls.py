@@ -155,6 +155,19 @@ def test_the_index_is_read_week_by_week_so_the_newest_rare_matches_come_first(
         assert found("quokka", limit=5) == {m.pk for m in rare}
 
 
+def test_a_week_with_more_matches_than_wanted_gives_its_newest(tenant_rows, org_a):
+    thread = tenant_rows["a"]["thread"]
+    base = dt.datetime(2026, 10, 12, 9, tzinfo=dt.UTC)  # a Monday: all five in one week
+    rare = [
+        make_message(thread, subject="Okapi", sent_at=base + dt.timedelta(hours=h))
+        for h in (30, 10, 50, 0, 40)  # created out of time order
+    ]
+    for day in range(20, 29):  # newer than all of them, more than 4 x limit
+        make_message(thread, subject="Other", sent_at=f"2026-10-{day}T10:00:00Z")
+    with tenant_scope(org_a.pk):
+        assert found("okapi", limit=2) == {rare[2].pk, rare[4].pk}
+
+
 def test_a_match_older_than_the_weeks_asked_is_found_through_the_whole_organization(
     tenant_rows, org_a
 ):
