@@ -66,9 +66,19 @@ DIFFERENCES_SQL = f"""
 """  # noqa: S608 - table and column names only
 
 
+# Compaction and rebuild take turns (a transaction-level advisory lock): a rebuild's DELETE
+# would skip the rows a compaction running beside it had just replaced, and keep its new
+# sums beside the rebuilt ones. Two compactions at once would only do the same work twice.
+ADVISORY_LOCK = 0x5B_DA11_7075  # any constant of this module's own
+
+
 def compact() -> int:
-    """Fold each day's pending differences into its one row; answer how many rows were folded."""
+    """Fold each day's pending differences into its one row; answer how many rows were folded
+    (0 also when a compaction or rebuild is running: the next run does it)."""
     with staff_scope(), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [ADVISORY_LOCK])
+        if not cursor.fetchone()[0]:
+            return 0
         cursor.execute(f"SELECT count(*) FROM {LEDGER} WHERE NOT compacted")  # noqa: S608
         pending = cursor.fetchone()[0]
         if pending:
@@ -79,9 +89,11 @@ def compact() -> int:
 def rebuild() -> int:
     """Recompute the ledger from the campaigns' days; answer how many rows it now holds.
 
-    Writers of daily figures wait meanwhile (SHARE lock), so none is counted twice or lost.
+    Writers of daily figures wait meanwhile (SHARE lock), so none is counted twice or lost;
+    so does a compaction already running (the advisory lock).
     """
     with staff_scope(), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_LOCK])
         cursor.execute(f"LOCK TABLE {DAYS} IN SHARE MODE")
         cursor.execute(f"DELETE FROM {LEDGER}")  # noqa: S608
         cursor.execute(REBUILD_SQL)

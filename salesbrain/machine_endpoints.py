@@ -11,7 +11,8 @@ request whose path starts with one of `settings.MACHINE_PATH_PREFIXES` by resolv
 its view itself: the middleware below it in `MIDDLEWARE` never sees that request. A view served
 there must therefore stand alone: `csrf_exempt`, no `request.user`, no template response. An
 error it raises is answered as any other (Django wraps every middleware in its exception
-handling).
+handling). The `Host` header is still checked against `ALLOWED_HOSTS` (CommonMiddleware did
+that for every request).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ class MachineEndpointMiddleware:
     def __call__(self, request):
         if not request.path_info.startswith(self.prefixes):
             return self.get_response(request)
+        request.get_host()  # ALLOWED_HOSTS: DisallowedHost answers 400, as before
         match = resolve(request.path_info, getattr(request, "urlconf", None))
         request.resolver_match = match  # the metrics' and the access line's `view`
         logs.bind(view=view_name(request))

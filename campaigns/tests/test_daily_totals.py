@@ -215,6 +215,29 @@ def _in_other_transaction(work, started: threading.Event, finish: threading.Even
 
 
 @pytest.mark.django_db(transaction=True)
+def test_compaction_steps_aside_while_a_rebuild_or_another_compaction_runs(tenant_rows):
+    """A rebuild beside a compaction would keep the compaction's sums beside its own."""
+    day(tenant_rows["a"]["campaign"], D1, sent=1)
+    day(tenant_rows["a"]["campaign"], D2, sent=1)
+    started, finish, errors = threading.Event(), threading.Event(), []
+
+    def hold_the_lock():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [daily_totals.ADVISORY_LOCK])
+
+    thread = _in_other_transaction(hold_the_lock, started, finish, errors)
+    try:
+        assert started.wait(10)
+        assert daily_totals.compact() == 0  # did nothing, waited for nothing
+        assert ledger_rows() == 2
+    finally:
+        finish.set()
+        thread.join()
+    assert errors == []
+    assert daily_totals.compact() == 2
+
+
+@pytest.mark.django_db(transaction=True)
 def test_writers_of_one_organizations_day_and_compaction_never_wait_for_each_other(
     tenant_rows, shared_connection, org_a
 ):

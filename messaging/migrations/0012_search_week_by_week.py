@@ -61,7 +61,8 @@ DROP_INDEX = "DROP INDEX CONCURRENTLY IF EXISTS public.message_search_scope_gin"
 # Step 1 as in 0009. Step 2 for an organization: its weeks, newest first (at most 13, each a
 # bitmap of one week's messages at most), each week's newest `max_rows` matches (those step 1
 # found are among them, and are left out); then, if still short, the whole organization
-# through the same index.
+# through the same index, for as many more as are wanted (those found already left out, so
+# that a word in fewer than `max_rows` messages is still found in full).
 FUNCTION = """
 CREATE OR REPLACE FUNCTION public.sb_search_message_ids(
     query tsquery, max_rows integer, only_org uuid DEFAULT NULL
@@ -119,8 +120,9 @@ BEGIN
         PERFORM pg_catalog.set_config('enable_seqscan', 'off', true);
         RETURN QUERY EXECUTE
             'SELECT pg_catalog.unnest($2)
-             UNION
-             (SELECT m.id FROM public.messaging_message AS m WHERE m.search_vector @@ $1 LIMIT $3)'
+             UNION ALL
+             (SELECT m.id FROM public.messaging_message AS m
+              WHERE m.search_vector @@ $1 AND m.id <> ALL ($2) LIMIT $3)'
             USING query, newest, max_rows - pg_catalog.cardinality(newest);
         RETURN;
     END IF;
@@ -156,11 +158,12 @@ BEGIN
     END IF;
     RETURN QUERY EXECUTE
         'SELECT pg_catalog.unnest($3)
-         UNION
+         UNION ALL
          (SELECT m.id FROM public.messaging_message AS m
           WHERE m.search_vector @@ $2
             AND {scope} @@ pg_catalog.quote_literal(''org '' || $1::text)::tsquery
             AND m.organization_id::text = $1::text
+            AND m.id <> ALL ($3)
           LIMIT $4)'
         USING org, query, found, max_rows - pg_catalog.cardinality(found);
 END

@@ -180,6 +180,38 @@ def test_a_match_older_than_the_weeks_asked_is_found_through_the_whole_organizat
         assert found("narwhal", limit=1) == {old.pk}
 
 
+def test_a_word_in_fewer_messages_than_wanted_is_found_in_full_past_the_weeks_asked(
+    tenant_rows, org_a
+):
+    """The organization-wide question after 13 weeks asks for what is still missing, not again
+    for matches the weeks found (stored first, they come first in table order)."""
+    thread = tenant_rows["a"]["thread"]
+    recent = [
+        make_message(thread, subject="Quokka", sent_at=f"2026-10-{day:02}T10:00:00Z")
+        for day in (1, 8, 15)
+    ]
+    old = make_message(thread, subject="Quokka", sent_at="2025-06-02T10:00:00Z")
+    for i in range(25):  # newer than all of them, more than 4 x limit
+        make_message(thread, subject="Other", sent_at=f"2026-10-{20 + i % 9}T{i % 24:02}:00:00Z")
+    with tenant_scope(org_a.pk):
+        assert found("quokka", limit=4) == {m.pk for m in recent} | {old.pk}
+
+
+def test_staff_find_a_rare_word_in_full_beside_the_newest_matches(tenant_rows):
+    """One match among the newest messages, nine further back: the index is asked for the
+    nine, not for nine that may include the one already found (stored first)."""
+    thread = tenant_rows["a"]["thread"]
+    newest = make_message(thread, subject="Wombat", sent_at="2026-11-25T10:00:00Z")
+    older = [
+        make_message(thread, subject="Wombat", sent_at=f"2026-08-0{day}T10:00:00Z")
+        for day in range(1, 10)
+    ]
+    for i in range(45):  # between them: the newest 40 messages hold one match
+        make_message(thread, subject="Other", sent_at=f"2026-11-{1 + i % 20:02}T{i % 24:02}:00:00Z")
+    with staff_scope():
+        assert found("wombat", limit=10) == {newest.pk} | {m.pk for m in older}
+
+
 def test_a_week_lexeme_in_message_text_matches_nothing(tenant_rows, org_a, org_b):
     """Like the organization's lexeme, the week's has spaces the text parser never keeps."""
     with connection.cursor() as cursor:

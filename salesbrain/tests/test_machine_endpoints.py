@@ -79,6 +79,14 @@ def test_the_delivery_is_counted_under_its_view_name(client, org_a):
     assert counter._value.get() == before + 1
 
 
+def test_a_delivery_for_a_host_not_allowed_is_400_and_not_stored(client, org_a):
+    _connection, secret = make_connection("acme", organization=org_a, with_secret=True)
+    response = deliver(client, secret, HTTP_HOST="evil.example")
+    assert response.status_code == 400
+    with staff_scope():
+        assert not WebhookEvent.objects.exists()
+
+
 def test_an_unknown_machine_path_is_404_and_a_browser_path_keeps_its_middleware(client):
     assert client.post("/webhooks/nothing-here").status_code == 404
     response = client.get("/accounts/login/")
