@@ -304,7 +304,9 @@ def test_email_sent_creates_placeholder_campaign_contact_lead_thread_message_and
         assert (mailbox_day.date, mailbox_day.sent) == (dt.date(2026, 3, 2), 1)
     assert stat() == {"sent": 1, "contacted": 1}
     assert event(pk).status == WebhookEvent.Status.PROCESSED
-    assert event(pk).processed_at == NOW
+    # Stamped when the batch was applied: its start (the claim) plus the time it took.
+    assert NOW <= event(pk).processed_at < NOW + dt.timedelta(seconds=5)
+    assert event(pk).processed_at > event(pk).claimed_at
 
 
 def test_opens_count_every_open_and_the_first_one_per_lead_as_unique(connection):

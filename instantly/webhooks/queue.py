@@ -196,7 +196,8 @@ def process_claimed(events: list[ClaimedEvent], *, now: dt.datetime) -> BatchRep
         with staff_scope():
             _commit_without_waiting_for_disk()
             outcomes = batch.record()
-            _finish(outcomes, now)
+            # When the batch was applied, on the batch's clock (`now` is its start).
+            _finish(outcomes, now + dt.timedelta(seconds=time.monotonic() - started))
             # One publish per batch, after commit: the delivery task reads committed rows.
             transaction.on_commit(lambda: _announce(batch), robust=True)
     except Exception as exc:  # noqa: BLE001 - whatever broke, isolate it and retry later
