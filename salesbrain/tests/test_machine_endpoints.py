@@ -6,11 +6,14 @@ import json
 
 import pytest
 from django.conf import settings
+from django.db import connection as db_connection
 from django.test import Client
 
-from accounts.tenancy import staff_scope
+from accounts.tenancy import current_tenant, staff_scope
 from instantly.models import WebhookEvent
+from instantly.webhooks import views
 from instantly.webhooks.auth import SECRET_HEADER
+from instantly.webhooks.ingest import store_by_secret
 from salesbrain import metrics
 from testkit import make_connection
 
@@ -60,14 +63,24 @@ def test_a_delivery_is_stored_and_answered_without_browser_headers_or_cookies(cl
         assert WebhookEvent.objects.filter(pk=response.json()["id"]).exists()
 
 
-def test_a_logged_in_browser_posting_a_delivery_gets_no_tenant_scope(alice, org_a):
-    """With a session cookie the tenant middleware would have opened a transaction around the
-    receiver; past it, the delivery is committed on its own before the answer, as always."""
+@pytest.mark.django_db(transaction=True)
+def test_a_logged_in_browser_posting_a_delivery_gets_no_tenant_scope(alice, org_a, monkeypatch):
+    """With a session cookie the tenant middleware would have opened a scope and a transaction
+    around the receiver; past it, the delivery is stored on its own, committed before the
+    answer, as every delivery from Instantly is."""
     _connection, secret = make_connection("acme", organization=org_a, with_secret=True)
+    seen = []
+
+    def store(*args, **kwargs):
+        seen.append((current_tenant(), db_connection.in_atomic_block))
+        return store_by_secret(*args, **kwargs)
+
+    monkeypatch.setattr(views, "store_by_secret", store)
     browser = Client()
     browser.force_login(alice)
     response = deliver(browser, secret)
     assert response.status_code == 200
+    assert seen == [(None, False)]
     assert "sessionid" not in response.cookies
 
 
