@@ -1,7 +1,9 @@
 """Campaign figures: totals, rates, period comparison and daily series.
 
-One place computes what the dashboard, the campaign pages and the API all show, from
-`CampaignDailyStat` rows (querysets passed in are already tenant-scoped by the caller).
+One place computes what the dashboard, the campaign pages and the API all show, from daily
+rows with the same counters: `CampaignDailyStat` for a campaign, `OrganizationDailyStat` (the
+organizations' ledger, see `daily_totals`) for a whole organization or every one. Querysets
+passed in are already tenant-scoped by the caller.
 Rates are per email sent: open, click and reply rates use unique counts, bounce rate raw bounces.
 """
 

@@ -57,14 +57,19 @@ class _CappedCountPaginator(Paginator):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.limit = settings.API_EXACT_COUNT_LIMIT
-        self.count_is_exact = True
 
     @cached_property
-    def count(self):
+    def _counted(self) -> int:
         # COUNT(*) over `LIMIT limit + 1`, unordered: stops at the first row past the limit.
-        counted = self.object_list.order_by()[: self.limit + 1].count()
-        self.count_is_exact = counted <= self.limit
-        return min(counted, self.limit)
+        return self.object_list.order_by()[: self.limit + 1].count()
+
+    @property
+    def count(self):
+        return min(self._counted, self.limit)
+
+    @property
+    def count_is_exact(self) -> bool:
+        return self._counted <= self.limit
 
     def validate_number(self, number):
         number = _page_number(self, number, rows_read=self.per_page + 1)
