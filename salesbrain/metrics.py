@@ -54,6 +54,12 @@ WEBHOOK_DELIVERIES = Counter(
     "nothing to do), unauthorized (401), rejected (400/413), failed (503).",
     ["outcome"],
 )
+WEBHOOK_STORE_GROUP_SIZE = Histogram(
+    "salesbrain_webhook_store_group_size",
+    "Deliveries stored by one statement of the receiver (instantly.webhooks.group_store): its "
+    "count is the number of statements, its sum the deliveries they stored.",
+    buckets=(1, 2, 4, 8, 16, 32, 64),
+)
 EVENTS_PROCESSED = Counter(
     "salesbrain_events_processed",
     "Stored webhook events processed, by normalised type and outcome (processed, ignored, "

@@ -426,6 +426,10 @@ INSTANTLY_WEBHOOK_URL = env.str(
     default=f"https://{PUBLIC_HOST}{INSTANTLY_WEBHOOK_PATH}" if PUBLIC_HOST else "",
 )
 INSTANTLY_WEBHOOK_MAX_BODY_BYTES = 512 * 1024
+# The receiver stores deliveries in groups on a database connection of its own per process
+# (instantly.webhooks.group_store). Tests keep it on the request's connection, so a test's
+# transaction holds what the receiver stored; the tests of the own connection turn it on.
+INSTANTLY_WEBHOOK_OWN_CONNECTION = env.bool("INSTANTLY_WEBHOOK_OWN_CONNECTION", default=not TESTING)
 # GET /api/v2/emails (the Unibox) has its own limit, about 20 requests a minute per workspace.
 # The test suite syncs the same sandbox workspace many times a minute: its tests of the limit
 # pass their own limiter.

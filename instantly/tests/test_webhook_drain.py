@@ -213,8 +213,11 @@ def test_the_app_role_cannot_store_without_the_secrets_digest(org_a):
         [secret_digest(secret)],
     ) == [(0,)]
     rows = bulk.execute(
-        "SELECT * FROM sb_store_webhook_delivery(%s, '{}'::jsonb, '', 'opened', 'k', '', "
-        "NULL, now(), 'pending', '', '')",
+        "SELECT * FROM sb_store_webhook_deliveries(ARRAY[%s], ARRAY['{}'], ARRAY[''], "
+        "ARRAY['opened'], ARRAY['k'], ARRAY[''], ARRAY[NULL::timestamptz], ARRAY[now()], "
+        "ARRAY['pending'], ARRAY[''], ARRAY[''])",
         [str(connection.pk)],  # the id is no digest
     )
     assert rows == []
+    with staff_scope():
+        assert WebhookEvent.objects.count() == 0

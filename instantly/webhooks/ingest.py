@@ -10,10 +10,11 @@ waits for the first to commit and then does nothing, with no error to catch and 
 pay for. Processing is enqueued only
 after the row is committed.
 
-The receiver stores with `store_by_secret`: one statement, `sb_store_webhook_delivery` (a
-SECURITY DEFINER function, see migration instantly 0011), finds the connection by the secret's
+The receiver stores with `store_by_secret`: one statement, `sb_store_webhook_deliveries` (a
+SECURITY DEFINER function, see migration instantly 0014), finds the connection by the secret's
 digest and inserts, outside any transaction of ours, so it commits before the answer in one
-round trip: no BEGIN, no `set_config`, no separate lookup, no COMMIT. `store_delivery` (a
+round trip: no BEGIN, no `set_config`, no separate lookup, no COMMIT. That statement stores
+every delivery the process received meanwhile (`group_store`). `store_delivery` (a
 connection already in hand: tests, reprocessing, loaders) inserts through the bulk writer.
 """
 
@@ -32,10 +33,9 @@ from django.utils import timezone
 
 from instantly.models import ProviderConnection, WebhookEvent, secret_digest
 from instantly.text import clean_json
-from salesbrain import bulk
 from salesbrain.bulk import insert_rows
 
-from . import within_staff_scope
+from . import group_store, within_staff_scope
 from .effects import is_handled
 from .events import extract_fields
 
@@ -102,12 +102,6 @@ def store_delivery(
     return StoredDelivery(event_id, event.status)
 
 
-_STORE_SQL = (
-    "SELECT connection_id, organization_id, event_id FROM sb_store_webhook_delivery("
-    "%s, %s::jsonb, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
-)
-
-
 def store_by_secret(
     secret: str,
     payload: dict[str, Any],
@@ -116,42 +110,43 @@ def store_by_secret(
     received_at: dt.datetime | None = None,
     request_id: str = "",
 ) -> StoredDelivery | None:
-    """Store a delivery for the connection whose webhook secret this is, in one statement;
-    None (and nothing stored) if no connection has it. `enqueue(event_id)` runs once the row
-    is committed, if it is to be processed.
+    """Store a delivery for the connection whose webhook secret this is, committed when this
+    returns; None (and nothing stored) if no connection has it. `enqueue(event_id)` runs once
+    the row is committed, if it is to be processed. Raises a DatabaseError if it could not be
+    stored.
 
     Authentication is the lookup of the secret's SHA-256 digest, as for API tokens: nothing
     compares the secret itself, so there is no comparison to time, and the digest of a wrong
     guess tells an attacker nothing about the right one. A rotated secret's digest is gone
     from its row with the save, so it stops working at once (there is no cache to expire).
+    The lookup and the insert are one statement, shared with the deliveries the process
+    received meanwhile (`group_store`).
     """
     row, canonical = _event_columns(payload, received_at)
-    rows = bulk.execute(
-        _STORE_SQL,
-        [
-            secret_digest(secret),
-            canonical.decode(),
-            row["event_type_raw"],
-            row["event_type"],
-            row["dedupe_key"],
-            row["campaign_instantly_id"],
-            row["occurred_at"],
-            row["received_at"],
-            row["status"],
-            row["last_error"],
-            request_id[:128],
-        ],
+    written = group_store.writer.store(
+        group_store.DeliveryRow(
+            secret_digest=secret_digest(secret),
+            payload=canonical.decode(),
+            event_type_raw=row["event_type_raw"],
+            event_type=row["event_type"],
+            dedupe_key=row["dedupe_key"],
+            campaign_instantly_id=row["campaign_instantly_id"],
+            occurred_at=row["occurred_at"],
+            received_at=row["received_at"],
+            status=row["status"],
+            last_error=row["last_error"],
+            request_id=request_id[:128],
+        )
     )
-    if not rows:
+    if written is None:
         return None
-    connection_id, _organization_id, event_id = rows[0]
-    status = row["status"]
+    event_id, status = written.event_id, row["status"]
     if event_id is None:
-        return StoredDelivery(None, status, duplicate=True, connection_id=connection_id)
+        return StoredDelivery(None, status, duplicate=True, connection_id=written.connection_id)
     if status == WebhookEvent.Status.PENDING and enqueue is not None:
         # Outside a transaction (the receiver) this runs at once: the row is committed.
         transaction.on_commit(lambda: enqueue(event_id), robust=True)
-    return StoredDelivery(event_id, status, connection_id=connection_id)
+    return StoredDelivery(event_id, status, connection_id=written.connection_id)
 
 
 def dedupe_key_of(canonical: bytes) -> str:
