@@ -12,13 +12,17 @@ its view itself: the middleware below it in `MIDDLEWARE` never sees that request
 there must therefore stand alone: `csrf_exempt`, no `request.user`, no template response. An
 error it raises is answered as any other (Django wraps every middleware in its exception
 handling). The `Host` header is still checked against `ALLOWED_HOSTS` (CommonMiddleware did
-that for every request).
+that for every request). A machine path's view is looked up once per process and path
+(`_resolve`): walking every URL pattern cost 30 µs a delivery.
 """
 
 from __future__ import annotations
 
+import functools
+
 from django.conf import settings
-from django.urls import resolve
+from django.urls import get_urlconf, resolve
+from django.urls.resolvers import ResolverMatch
 
 from salesbrain import logs
 from salesbrain.middleware import view_name
@@ -33,7 +37,17 @@ class MachineEndpointMiddleware:
         if not request.path_info.startswith(self.prefixes):
             return self.get_response(request)
         request.get_host()  # ALLOWED_HOSTS: DisallowedHost answers 400, as before
-        match = resolve(request.path_info, getattr(request, "urlconf", None))
+        # The URLconf in force, by name (the handler sets it per request; a test may change it).
+        urlconf = getattr(request, "urlconf", None) or get_urlconf() or settings.ROOT_URLCONF
+        match = _resolve(request.path_info, urlconf)
         request.resolver_match = match  # the metrics' and the access line's `view`
         logs.bind(view=view_name(request))
         return match.func(request, *match.args, **match.kwargs)
+
+
+@functools.lru_cache(maxsize=256)
+def _resolve(path: str, urlconf: str) -> ResolverMatch:
+    """`resolve`, remembered: a URL's view does not change while the process runs. A path
+    that matches nothing raises Resolver404 and is not remembered; bounded, so made-up paths
+    cannot grow it. The match is shared by requests and read, never changed."""
+    return resolve(path, urlconf)

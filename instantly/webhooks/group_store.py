@@ -36,7 +36,7 @@ from typing import Any
 
 import psycopg
 from django.conf import settings
-from django.db import DatabaseError, connections
+from django.db import DatabaseError, connections, transaction
 
 from salesbrain import bulk, metrics
 
@@ -118,7 +118,10 @@ class _Slot:
 
     def __init__(self, row: DeliveryRow):
         self.row = row
-        self.ready = threading.Event()
+        # Held until the slot is answered or made leader: a bare lock is the cheapest thing a
+        # thread can block on (an Event is a Condition, written in Python).
+        self.ready = threading.Lock()
+        self.ready.acquire()
         self.leads = False
         self.answered = False
         self.written: Written | None = None
@@ -148,7 +151,7 @@ class GroupWriter:
             slot.leads = not self._writing
             self._writing = True
         if not slot.leads:
-            slot.ready.wait()  # answered, or made the next group's leader
+            slot.ready.acquire()  # answered, or made the next group's leader
         if slot.leads:
             self._write_next_group()
         if slot.error is not None:
@@ -174,10 +177,11 @@ class GroupWriter:
                 successor = self._queue[0] if self._queue else None
                 self._writing = successor is not None
             for slot in group:
-                slot.ready.set()
+                if not slot.leads:
+                    slot.ready.release()
             if successor is not None:
                 successor.leads = True
-                successor.ready.set()
+                successor.ready.release()
 
     def _write(self, group: list[_Slot]) -> None:
         """Answer every slot of the group: what was written, or why not."""
@@ -238,6 +242,21 @@ class OwnConnection:
 
 
 own_connection = OwnConnection()
+
+
+def after_commit(action: Callable[[], Any]) -> None:
+    """Run `action` once what `writer.store` just stored is committed (it never raises).
+
+    On the writer's own connection it is committed already: run it now. Asking Django
+    (`transaction.on_commit`) would borrow a pooled connection only to learn that the request
+    is in autocommit, and pay its reset when the request ends."""
+    if settings.INSTANTLY_WEBHOOK_OWN_CONNECTION:
+        try:
+            action()
+        except Exception:
+            logger.exception("an action after storing a delivery failed")
+    else:
+        transaction.on_commit(action, robust=True)
 
 
 def _executor() -> Execute:

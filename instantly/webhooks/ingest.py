@@ -144,8 +144,7 @@ def store_by_secret(
     if event_id is None:
         return StoredDelivery(None, status, duplicate=True, connection_id=written.connection_id)
     if status == WebhookEvent.Status.PENDING and enqueue is not None:
-        # Outside a transaction (the receiver) this runs at once: the row is committed.
-        transaction.on_commit(lambda: enqueue(event_id), robust=True)
+        group_store.after_commit(lambda: enqueue(event_id))
     return StoredDelivery(event_id, status, connection_id=written.connection_id)
 
 
