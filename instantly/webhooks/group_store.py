@@ -202,13 +202,28 @@ class GroupWriter:
 
 class OwnConnection:
     """The writer's own database connection (the application role, autocommit), opened on
-    first use in each process and opened again after it breaks."""
+    first use in each process and opened again after it breaks.
+
+    A connection that had been idle may have been closed meanwhile (a database restart, a
+    proxy's idle timeout): the statement is then sent once more on a new connection. That is
+    safe even if the first one was committed before the answer was lost: the second finds
+    the rows there and stores nothing twice (`ON CONFLICT DO NOTHING`)."""
 
     def __init__(self):
         self._connection: psycopg.Connection | None = None
         self._pid = 0
 
     def execute(self, sql: str, params: Sequence[Any]) -> list[tuple]:
+        reused = self._usable()
+        try:
+            return self._execute(sql, params)
+        except psycopg.OperationalError:
+            if not reused or self._connection is not None:
+                raise  # a new connection failed, or this one still works (a timeout, say)
+            logger.warning("the receiver's database connection broke; opening another")
+            return self._execute(sql, params)
+
+    def _execute(self, sql: str, params: Sequence[Any]) -> list[tuple]:
         connection = self._connect()
         try:
             with psycopg.Cursor(connection) as cursor:
@@ -219,15 +234,18 @@ class OwnConnection:
                 connection.closed
                 or connection.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
             ):
-                self.close()  # broken: the next group opens another
+                self.close()  # broken: the next statement opens another
             raise
 
-    def _connect(self) -> psycopg.Connection:
-        if (
+    def _usable(self) -> bool:
+        return (
             self._connection is not None
             and self._pid == os.getpid()
             and not self._connection.closed
-        ):
+        )
+
+    def _connect(self) -> psycopg.Connection:
+        if self._usable():
             return self._connection
         params = connections["default"].get_connection_params()
         params.pop("cursor_factory", None)

@@ -1,0 +1,245 @@
+"""The receiver's group commit (`instantly.webhooks.group_store`): deliveries that arrive while a
+group is being written are stored together by the next statement, each answered with its own
+row; one the database refuses fails alone; the writer's own connection survives a restart."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import psycopg
+import pytest
+
+from accounts.tenancy import staff_scope, tenant_scope
+from instantly.models import WebhookEvent, secret_digest
+from instantly.webhooks import group_store, ingest
+from salesbrain import bulk
+from testkit import make_connection
+
+OPENED = {
+    "timestamp": "2026-03-02T10:02:11.000Z",
+    "event_type": "email_opened",
+    "campaign_id": "c-unknown",
+    "lead_email": "maya@example.com",
+    "email_account": "sam@example.com",
+}
+
+
+def row_for(secret: str, payload: dict, *, raw_payload: str | None = None):
+    columns, canonical = ingest._event_columns(payload, None)
+    return group_store.DeliveryRow(
+        secret_digest=secret_digest(secret),
+        payload=raw_payload if raw_payload is not None else canonical.decode(),
+        event_type_raw=columns["event_type_raw"],
+        event_type=columns["event_type"],
+        dedupe_key=columns["dedupe_key"],
+        campaign_instantly_id=columns["campaign_instantly_id"],
+        occurred_at=columns["occurred_at"],
+        received_at=columns["received_at"],
+        status=columns["status"],
+        last_error=columns["last_error"],
+        request_id="req-1",
+    )
+
+
+def delivery(n: int) -> dict:
+    return {**OPENED, "lead_email": f"lead{n}@example.com"}
+
+
+# --- one statement, many deliveries ------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_one_statement_answers_each_delivery_with_its_own_connection_and_row(org_a, org_b):
+    acme, acme_secret = make_connection("acme", organization=org_a, with_secret=True)
+    bobs, bobs_secret = make_connection("bobs", organization=org_b, with_secret=True)
+    rows = [
+        row_for(acme_secret, delivery(1)),
+        row_for("nobody-has-this-secret", delivery(2)),
+        row_for(bobs_secret, delivery(3)),
+        row_for(acme_secret, delivery(4)),
+    ]
+    first, stranger, bob, last = group_store.write_rows(bulk.execute, rows)
+    assert stranger is None
+    assert (first.connection_id, first.organization_id) == (acme.pk, org_a.pk)
+    assert (bob.connection_id, bob.organization_id) == (bobs.pk, org_b.pk)
+    assert (last.connection_id, last.organization_id) == (acme.pk, org_a.pk)
+    assert len({first.event_id, bob.event_id, last.event_id}) == 3
+    with tenant_scope(org_a.pk):
+        stored = dict(WebhookEvent.objects.values_list("id", "payload__lead_email"))
+    assert stored == {first.event_id: "lead1@example.com", last.event_id: "lead4@example.com"}
+    with tenant_scope(org_b.pk):
+        assert list(WebhookEvent.objects.values_list("id", flat=True)) == [bob.event_id]
+
+
+@pytest.mark.django_db
+def test_a_delivery_twice_in_one_statement_is_stored_once_the_second_a_duplicate(org_a):
+    _conn, secret = make_connection("acme", organization=org_a, with_secret=True)
+    reordered = dict(reversed(list(delivery(1).items())))  # the same delivery, keys reordered
+    original, retry = group_store.write_rows(
+        bulk.execute, [row_for(secret, delivery(1)), row_for(secret, reordered)]
+    )
+    assert original.event_id is not None and retry.event_id is None
+    assert retry.connection_id == original.connection_id
+    with staff_scope():
+        assert WebhookEvent.objects.count() == 1
+
+
+# --- the group writer ------------------------------------------------------------------------
+
+
+class HeldFirstWrite:
+    """An executor whose first statement waits until `waiting` more deliveries are queued, so
+    they form the next group; records each statement's group size."""
+
+    def __init__(self, writer: group_store.GroupWriter, execute, waiting: int):
+        self.writer, self.execute, self.waiting = writer, execute, waiting
+        self.sizes: list[int] = []
+
+    def __call__(self, sql, params):
+        self.sizes.append(len(params[0]))
+        if len(self.sizes) == 1:
+            deadline = time.monotonic() + 10
+            while len(self.writer._queue) < self.waiting and time.monotonic() < deadline:
+                time.sleep(0.005)
+        return self.execute(sql, params)
+
+
+def store_concurrently(writer, rows) -> list:
+    """Store each row from its own thread; answer each thread's result or exception."""
+    results: list = [None] * len(rows)
+
+    def store(index, row):
+        try:
+            results[index] = writer.store(row)
+        except Exception as exc:  # noqa: BLE001 - the test inspects it
+            results[index] = exc
+
+    first = threading.Thread(target=store, args=(0, rows[0]))
+    first.start()
+    time.sleep(0.05)  # the first delivery leads the first group alone
+    threads = [threading.Thread(target=store, args=(i, row)) for i, row in enumerate(rows)][1:]
+    for thread in threads:
+        thread.start()
+    for thread in [first, *threads]:
+        thread.join(20)
+    return results
+
+
+@pytest.mark.django_db(transaction=True)
+def test_deliveries_arriving_during_a_write_share_the_next_statement(org_a, settings):
+    settings.INSTANTLY_WEBHOOK_OWN_CONNECTION = True
+    _conn, secret = make_connection("acme", organization=org_a, with_secret=True)
+    writer = group_store.GroupWriter(lambda: executor)
+    executor = HeldFirstWrite(writer, group_store.own_connection.execute, waiting=7)
+    try:
+        results = store_concurrently(writer, [row_for(secret, delivery(n)) for n in range(8)])
+    finally:
+        group_store.own_connection.close()
+    assert executor.sizes == [1, 7]
+    assert all(isinstance(r, group_store.Written) and r.event_id for r in results)
+    with staff_scope():
+        stored = dict(WebhookEvent.objects.values_list("id", "payload__lead_email"))
+    assert stored == {r.event_id: f"lead{n}@example.com" for n, r in enumerate(results)}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_delivery_the_database_refuses_fails_alone(org_a, settings):
+    """A group's statement fails as a whole; its deliveries are then written one by one, so
+    only the refused one fails (503, Instantly sends it again)."""
+    settings.INSTANTLY_WEBHOOK_OWN_CONNECTION = True
+    _conn, secret = make_connection("acme", organization=org_a, with_secret=True)
+    writer = group_store.GroupWriter(lambda: executor)
+    executor = HeldFirstWrite(writer, group_store.own_connection.execute, waiting=3)
+    rows = [row_for(secret, delivery(n)) for n in range(4)]
+    rows[2] = row_for(secret, delivery(2), raw_payload="{not json")  # cannot be cast to jsonb
+    try:
+        results = store_concurrently(writer, rows)
+    finally:
+        group_store.own_connection.close()
+    assert executor.sizes == [1, 3, 1, 1, 1]
+    assert isinstance(results[2], group_store.StoreFailed)
+    assert isinstance(results[2].__cause__, psycopg.errors.InvalidTextRepresentation)
+    stored = [r.event_id for i, r in enumerate(results) if i != 2]
+    assert all(stored)
+    with staff_scope():
+        assert sorted(WebhookEvent.objects.values_list("id", flat=True)) == sorted(stored)
+
+
+def test_a_fault_of_the_writer_answers_every_delivery_of_the_group_with_an_error():
+    """Not the database's error, ours: no delivery may come back as 'unknown secret' (401)."""
+
+    def broken_executor():
+        raise RuntimeError("a bug")
+
+    writer = group_store.GroupWriter(broken_executor)
+    with pytest.raises(group_store.StoreFailed) as failed:
+        writer.store(row_for("s", delivery(1)))
+    assert isinstance(failed.value.__cause__, RuntimeError)
+    assert writer._writing is False and writer._queue == []
+
+
+# --- the writer's own connection ---------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_own_connection_is_opened_again_after_the_database_closed_it(org_a, settings):
+    settings.INSTANTLY_WEBHOOK_OWN_CONNECTION = True
+    _conn, secret = make_connection("acme", organization=org_a, with_secret=True)
+    own = group_store.OwnConnection()
+    writer = group_store.GroupWriter(lambda: own.execute)
+    try:
+        assert writer.store(row_for(secret, delivery(1))).event_id
+        [(pid,)] = own.execute("SELECT pg_backend_pid()", [])
+        # The owner role may end the application role's backend (a restart, as seen by it).
+        with psycopg.connect(**_owner_params(), autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+        second = writer.store(row_for(secret, delivery(2)))
+        assert second.event_id
+        [(new_pid,)] = own.execute("SELECT pg_backend_pid()", [])
+        assert new_pid != pid
+    finally:
+        own.close()
+    with staff_scope():
+        assert WebhookEvent.objects.count() == 2
+
+
+def _owner_params() -> dict:
+    from django.conf import settings
+    from django.db import connections
+
+    params = connections["default"].get_connection_params()
+    params.pop("cursor_factory", None)
+    params["user"] = settings.DATABASE_OWNER["USER"]
+    if settings.DATABASE_OWNER["PASSWORD"]:
+        params["password"] = settings.DATABASE_OWNER["PASSWORD"]
+    return params
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_receiver_answers_after_its_own_connection_committed(
+    client, org_a, settings, monkeypatch
+):
+    """Production's path: the row is committed on the writer's connection when the answer
+    goes out (another connection sees it), and processing is woken straight away."""
+    settings.INSTANTLY_WEBHOOK_OWN_CONNECTION = True
+    _conn, secret = make_connection("acme", organization=org_a, with_secret=True)
+    woken = []
+    from instantly.webhooks import views
+
+    monkeypatch.setattr(views, "enqueue_event", woken.append)
+    try:
+        response = client.post(
+            settings.INSTANTLY_WEBHOOK_PATH,
+            data=json.dumps(delivery(1)),
+            content_type="application/json",
+            headers={"X-Salesbrain-Webhook-Secret": secret},
+        )
+    finally:
+        group_store.own_connection.close()
+    assert response.status_code == 200
+    event_id = response.json()["id"]
+    assert woken == [event_id]
+    with staff_scope():
+        assert WebhookEvent.objects.filter(pk=event_id, status="pending").exists()
