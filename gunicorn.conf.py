@@ -7,7 +7,8 @@ the request middleware writes one line per request with its ids.
 
 Each worker process keeps a pool of database connections (DB_POOL_MAX_SIZE, see settings):
 under ASGI a request may run on any thread, and without a pool connections either piled up
-per thread or were opened per request. workers x pool size must stay well under PostgreSQL's
+per thread or were opened per request (the webhook receiver keeps one more of its own per
+worker, outside the pool). workers x (pool size + 1) must stay well under PostgreSQL's
 max_connections (100 by default), beside the Celery worker, beat and the feed listeners
 (one per worker). Set before the workers load Django, so they all read it.
 """
