@@ -59,8 +59,18 @@ def ensure_app_role(cursor) -> None:
         )
 
 
+# Functions PUBLIC may not call, which the application role must (SECURITY DEFINER: they do
+# what that role cannot do directly). Their migrations grant them too; this covers a database
+# restored or migrated under another APP_DB_USER.
+APP_FUNCTIONS = (
+    "public.sb_store_webhook_deliveries(text[], text[], text[], text[], text[], text[], "
+    "timestamptz[], timestamptz[], text[], text[], text[])",
+)
+
+
 def grant_app_role(cursor) -> None:
-    """Give the application role data access (never ownership) to every table, now and later."""
+    """Give the application role data access (never ownership) to every table, now and later,
+    and the right to call `APP_FUNCTIONS` (those that exist yet)."""
     role = sql.Identifier(settings.APP_DB_USER)
     for statement in (
         "GRANT USAGE ON SCHEMA public TO {role}",
@@ -72,3 +82,11 @@ def grant_app_role(cursor) -> None:
         "GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO {role}",
     ):
         cursor.execute(sql.SQL(statement).format(role=role))
+    for function in APP_FUNCTIONS:
+        cursor.execute("SELECT to_regprocedure(%s) IS NOT NULL", [function])
+        if cursor.fetchone()[0]:
+            cursor.execute(
+                sql.SQL("GRANT EXECUTE ON FUNCTION {function} TO {role}").format(
+                    function=sql.SQL(function), role=role
+                )
+            )

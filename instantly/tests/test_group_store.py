@@ -243,3 +243,28 @@ def test_the_receiver_answers_after_its_own_connection_committed(
     assert woken == [event_id]
     with staff_scope():
         assert WebhookEvent.objects.filter(pk=event_id, status="pending").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_granting_the_app_role_lets_it_call_the_receivers_function():
+    """After a restore under another APP_DB_USER, say: `grant_app_role` (after every migrate,
+    and by `restore`) gives back what the migration granted."""
+    from django.conf import settings
+
+    from accounts.db import APP_FUNCTIONS, grant_app_role
+
+    [function] = APP_FUNCTIONS
+    role = psycopg.sql.Identifier(settings.APP_DB_USER)
+    query = "SELECT has_function_privilege(%s, %s, 'EXECUTE')"
+    with psycopg.connect(**_owner_params(), autocommit=True) as owner:
+        revoke = psycopg.sql.SQL("REVOKE EXECUTE ON FUNCTION {} FROM {}")
+        owner.execute(revoke.format(psycopg.sql.SQL(function), role))
+        try:
+            assert owner.execute(query, [settings.APP_DB_USER, function]).fetchone() == (False,)
+            with owner.cursor() as cursor:
+                grant_app_role(cursor)
+        finally:
+            grant = psycopg.sql.SQL("GRANT EXECUTE ON FUNCTION {} TO {}")
+            allowed = owner.execute(query, [settings.APP_DB_USER, function]).fetchone()
+            owner.execute(grant.format(psycopg.sql.SQL(function), role))
+    assert allowed == (True,)
