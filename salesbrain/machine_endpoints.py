@@ -21,8 +21,8 @@ from __future__ import annotations
 import functools
 
 from django.conf import settings
-from django.urls import get_urlconf, resolve
-from django.urls.resolvers import ResolverMatch
+from django.urls import get_resolver, get_urlconf
+from django.urls.resolvers import ResolverMatch, URLResolver
 
 from salesbrain import logs
 from salesbrain.middleware import view_name
@@ -37,17 +37,18 @@ class MachineEndpointMiddleware:
         if not request.path_info.startswith(self.prefixes):
             return self.get_response(request)
         request.get_host()  # ALLOWED_HOSTS: DisallowedHost answers 400, as before
-        # The URLconf in force, by name (the handler sets it per request; a test may change it).
-        urlconf = getattr(request, "urlconf", None) or get_urlconf() or settings.ROOT_URLCONF
-        match = _resolve(request.path_info, urlconf)
+        # The URLconf in force (the handler sets it per request; a test may change it), as
+        # Django's own resolver for it: a new one once Django clears its URL caches.
+        urlconf = getattr(request, "urlconf", None) or get_urlconf()
+        match = _resolve(request.path_info, get_resolver(urlconf))
         request.resolver_match = match  # the metrics' and the access line's `view`
         logs.bind(view=view_name(request))
         return match.func(request, *match.args, **match.kwargs)
 
 
 @functools.lru_cache(maxsize=256)
-def _resolve(path: str, urlconf: str) -> ResolverMatch:
-    """`resolve`, remembered: a URL's view does not change while the process runs. A path
+def _resolve(path: str, resolver: URLResolver) -> ResolverMatch:
+    """`resolve`, remembered: a URL's view does not change while its resolver lives. A path
     that matches nothing raises Resolver404 and is not remembered; bounded, so made-up paths
     cannot grow it. The match is shared by requests and read, never changed."""
-    return resolve(path, urlconf)
+    return resolver.resolve(path)

@@ -16,7 +16,9 @@ arrays (1-based), its connection and organization, and its new row's id (NULL: a
 - Payloads travel as text (see `salesbrain.bulk`) and are cast to jsonb here.
 
 It runs as the owner role (SECURITY DEFINER) in a staff scope signed for itself only, put back
-by its `SET` clauses on return, like 0011's function, which it replaces.
+by its `SET` clauses on return, like 0011's function, which it replaces. That one stays for
+now: workers still running the previous code while a deploy migrates keep storing with it
+(and going back to that code needs no migration). A later migration drops it.
 """
 
 from django.db import migrations
@@ -106,31 +108,11 @@ DROP FUNCTION IF EXISTS public.sb_store_webhook_deliveries(
 );
 """
 
-# 0011's one-delivery function: nothing calls it any more.
-DROP_ONE_SQL = """
-DROP FUNCTION IF EXISTS public.sb_store_webhook_delivery(
-    text, jsonb, text, text, text, text, timestamptz, timestamptz, text, text, text
-);
-"""
-
-
-def _front_door():
-    from importlib import import_module
-
-    return import_module("instantly.migrations.0011_webhook_front_door")
-
 
 def grant_to_app_role(apps, schema_editor):
     from django.conf import settings
 
     schema_editor.execute(GRANT_SQL.format(role=schema_editor.quote_name(settings.APP_DB_USER)))
-
-
-def restore_one_delivery_function(apps, schema_editor):
-    """Going back to 0013: 0011's function, as 0011 installed it."""
-    front_door = _front_door()
-    schema_editor.execute(front_door.STORE_SQL)
-    front_door.grant_to_app_role(apps, schema_editor)
 
 
 class Migration(migrations.Migration):
@@ -139,6 +121,4 @@ class Migration(migrations.Migration):
     operations = [
         migrations.RunSQL(STORE_MANY_SQL, DROP_MANY_SQL),
         migrations.RunPython(grant_to_app_role, migrations.RunPython.noop),
-        migrations.RunSQL(DROP_ONE_SQL, migrations.RunSQL.noop),
-        migrations.RunPython(migrations.RunPython.noop, restore_one_delivery_function),
     ]

@@ -116,14 +116,16 @@ def store_concurrently(writer, rows) -> list:
         except Exception as exc:  # noqa: BLE001 - the test inspects it
             results[index] = exc
 
-    first = threading.Thread(target=store, args=(0, rows[0]))
-    first.start()
+    threads = [
+        threading.Thread(target=store, args=(i, row), daemon=True) for i, row in enumerate(rows)
+    ]
+    threads[0].start()
     time.sleep(0.05)  # the first delivery leads the first group alone
-    threads = [threading.Thread(target=store, args=(i, row)) for i, row in enumerate(rows)][1:]
-    for thread in threads:
+    for thread in threads[1:]:
         thread.start()
-    for thread in [first, *threads]:
+    for thread in threads:
         thread.join(20)
+    assert not any(thread.is_alive() for thread in threads), "a delivery was never answered"
     return results
 
 
@@ -167,9 +169,42 @@ def test_a_delivery_the_database_refuses_fails_alone(org_a, settings):
         assert sorted(WebhookEvent.objects.values_list("id", flat=True)) == sorted(stored)
 
 
-def test_a_fault_of_the_writer_answers_every_delivery_of_the_group_with_an_error():
-    """Not the database's error, ours: no delivery may come back as 'unknown secret' (401)."""
+class FailingGroups(HeldFirstWrite):
+    """The first statement succeeds (a group of one, held); every later one raises `error`."""
 
+    def __init__(self, writer, waiting: int, error: Exception):
+        super().__init__(writer, lambda sql, params: [(1, "conn", "org", 1)], waiting)
+        self.error = error
+
+    def __call__(self, sql, params):
+        answer = super().__call__(sql, params)
+        if len(self.sizes) > 1:
+            raise self.error
+        return answer
+
+
+@pytest.mark.parametrize(
+    ("error", "sizes"),
+    [
+        # A bug of ours, or one delivery the database refuses: the group is tried one by one.
+        (RuntimeError("a bug"), [1, 3, 1, 1, 1]),
+        # The database is unreachable or gave up waiting: one try, the whole group fails.
+        (psycopg.OperationalError("server closed the connection"), [1, 3]),
+    ],
+)
+def test_a_group_that_fails_answers_every_delivery_with_an_error_never_as_unknown(error, sizes):
+    """No delivery may come back as None ('no connection has this secret', a 401)."""
+    writer = group_store.GroupWriter(lambda: executor)
+    executor = FailingGroups(writer, waiting=3, error=error)
+    results = store_concurrently(writer, [row_for("s", delivery(n)) for n in range(4)])
+    assert executor.sizes == sizes
+    assert isinstance(results[0], group_store.Written)
+    assert all(isinstance(r, group_store.StoreFailed) for r in results[1:])
+    assert all(r.__cause__ is error for r in results[1:])
+    assert writer._writing is False and writer._queue == []
+
+
+def test_a_fault_outside_the_statement_is_a_store_failure_too():
     def broken_executor():
         raise RuntimeError("a bug")
 
@@ -229,6 +264,8 @@ def test_the_receiver_answers_after_its_own_connection_committed(
     from instantly.webhooks import views
 
     monkeypatch.setattr(views, "enqueue_event", woken.append)
+    statements = []
+    monkeypatch.setattr(group_store.bulk, "execute", statements.append)  # the request's own
     try:
         response = client.post(
             settings.INSTANTLY_WEBHOOK_PATH,
@@ -238,6 +275,9 @@ def test_the_receiver_answers_after_its_own_connection_committed(
         )
     finally:
         group_store.own_connection.close()
+    assert statements == []  # stored on the writer's connection, not the request's
+    with staff_scope():
+        assert WebhookEvent.objects.filter(request_id=response["X-Request-ID"]).exists()
     assert response.status_code == 200
     event_id = response.json()["id"]
     assert woken == [event_id]

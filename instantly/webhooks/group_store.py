@@ -34,6 +34,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import django.db
 import psycopg
 from django.conf import settings
 from django.db import DatabaseError, connections, transaction
@@ -79,6 +80,16 @@ class Written:
 
 class StoreFailed(DatabaseError):
     """The database did not store this delivery (the receiver answers 503)."""
+
+
+# Errors that say the database cannot be reached or gave up waiting (a statement timeout is a
+# psycopg OperationalError), whichever layer raised them.
+_UNAVAILABLE = (
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+    django.db.OperationalError,
+    django.db.InterfaceError,
+)
 
 
 Execute = Callable[[str, Sequence[Any]], list[tuple]]
@@ -188,7 +199,12 @@ class GroupWriter:
         metrics.WEBHOOK_STORE_GROUP_SIZE.observe(len(group))
         try:
             results = write_rows(self._executor(), [slot.row for slot in group])
-        except (DatabaseError, psycopg.Error) as exc:
+        except _UNAVAILABLE as exc:
+            # The database, not a delivery: writing them one by one would only wait N times.
+            for slot in group:
+                slot.answer(error=exc)
+            return
+        except Exception as exc:  # noqa: BLE001 - one delivery's fault must not fail the others
             if len(group) == 1:
                 group[0].answer(error=exc)
                 return
@@ -198,6 +214,13 @@ class GroupWriter:
             return
         for slot, written in zip(group, results, strict=True):
             slot.answer(written)
+
+    def _after_fork(self) -> None:
+        """A forked child starts with an empty queue: a parent's group in progress at the
+        fork has no leader in the child."""
+        self._lock = threading.Lock()
+        self._queue = []
+        self._writing = False
 
 
 class OwnConnection:
@@ -249,7 +272,7 @@ class OwnConnection:
             return self._connection
         params = connections["default"].get_connection_params()
         params.pop("cursor_factory", None)
-        self._connection = psycopg.connect(**params, autocommit=True)
+        self._connection = psycopg.connect(**_bounded(params), autocommit=True)
         self._pid = os.getpid()  # a forked child never writes on its parent's connection
         return self._connection
 
@@ -257,6 +280,27 @@ class OwnConnection:
         connection, self._connection = self._connection, None
         if connection is not None and self._pid == os.getpid():
             connection.close()
+
+
+# Nothing on this connection may wait for long: every delivery of the process waits with it.
+CONNECT_TIMEOUT_SECONDS = 5
+STATEMENT_TIMEOUT_MS = 10_000
+
+
+def _bounded(params: dict) -> dict:
+    """Connection parameters with time limits: to connect, per statement, and TCP keepalives so
+    a connection a network dropped silently is noticed in about a minute, not at TCP's own
+    timeout (configured values win)."""
+    options = f"-c statement_timeout={STATEMENT_TIMEOUT_MS} {params.get('options', '')}"
+    return {
+        "connect_timeout": CONNECT_TIMEOUT_SECONDS,
+        "keepalives": 1,
+        "keepalives_idle": 30,
+        "keepalives_interval": 10,
+        "keepalives_count": 3,
+        **params,
+        "options": options.strip(),
+    }
 
 
 own_connection = OwnConnection()
@@ -284,3 +328,4 @@ def _executor() -> Execute:
 
 
 writer = GroupWriter(_executor)
+os.register_at_fork(after_in_child=writer._after_fork)

@@ -7,7 +7,9 @@ import json
 import pytest
 from django.conf import settings
 from django.db import connection as db_connection
-from django.test import Client
+from django.http import JsonResponse
+from django.test import Client, override_settings
+from django.urls import path
 
 from accounts.tenancy import current_tenant, staff_scope
 from instantly.models import WebhookEvent
@@ -105,3 +107,20 @@ def test_an_unknown_machine_path_is_404_and_a_browser_path_keeps_its_middleware(
     response = client.get("/accounts/login/")
     assert response.status_code == 200
     assert "Content-Security-Policy" in response
+
+
+def teapot(request):
+    return JsonResponse({"served_by": "teapot"}, status=418)
+
+
+urlpatterns = [path(URL.lstrip("/"), teapot)]
+
+
+def test_a_machine_paths_view_is_remembered_per_urlconf_never_across_them(client):
+    """The middleware remembers a path's view; a test (or a reload) that changes the URLconf
+    gets the new URLconf's view, and the old one's again when it is put back."""
+    assert deliver(client, "no-such-secret").status_code == 401  # the receiver
+    with override_settings(ROOT_URLCONF=__name__):
+        assert deliver(client, "no-such-secret").status_code == 418
+        assert deliver(client, "no-such-secret").status_code == 418
+    assert deliver(client, "no-such-secret").status_code == 401
