@@ -4,6 +4,7 @@ row; one the database refuses fails alone; the writer's own connection survives 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 import time
@@ -12,35 +13,16 @@ import psycopg
 import pytest
 
 from accounts.tenancy import staff_scope, tenant_scope
-from instantly.models import WebhookEvent, secret_digest
+from instantly.models import WebhookEvent
+from instantly.tests.test_webhook_drain import OPENED
 from instantly.webhooks import group_store, ingest
 from salesbrain import bulk
 from testkit import make_connection
 
-OPENED = {
-    "timestamp": "2026-03-02T10:02:11.000Z",
-    "event_type": "email_opened",
-    "campaign_id": "c-unknown",
-    "lead_email": "maya@example.com",
-    "email_account": "sam@example.com",
-}
-
 
 def row_for(secret: str, payload: dict, *, raw_payload: str | None = None):
-    columns, canonical = ingest._event_columns(payload, None)
-    return group_store.DeliveryRow(
-        secret_digest=secret_digest(secret),
-        payload=raw_payload if raw_payload is not None else canonical.decode(),
-        event_type_raw=columns["event_type_raw"],
-        event_type=columns["event_type"],
-        dedupe_key=columns["dedupe_key"],
-        campaign_instantly_id=columns["campaign_instantly_id"],
-        occurred_at=columns["occurred_at"],
-        received_at=columns["received_at"],
-        status=columns["status"],
-        last_error=columns["last_error"],
-        request_id="req-1",
-    )
+    row = ingest.delivery_row(secret, payload, request_id="req-1")
+    return row if raw_payload is None else dataclasses.replace(row, payload=raw_payload)
 
 
 def delivery(n: int) -> dict:

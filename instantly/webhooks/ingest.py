@@ -122,30 +122,40 @@ def store_by_secret(
     The lookup and the insert are one statement, shared with the deliveries the process
     received meanwhile (`group_store`).
     """
-    row, canonical = _event_columns(payload, received_at)
-    written = group_store.writer.store(
-        group_store.DeliveryRow(
-            secret_digest=secret_digest(secret),
-            payload=canonical.decode(),
-            event_type_raw=row["event_type_raw"],
-            event_type=row["event_type"],
-            dedupe_key=row["dedupe_key"],
-            campaign_instantly_id=row["campaign_instantly_id"],
-            occurred_at=row["occurred_at"],
-            received_at=row["received_at"],
-            status=row["status"],
-            last_error=row["last_error"],
-            request_id=request_id[:128],
-        )
-    )
+    row = delivery_row(secret, payload, received_at=received_at, request_id=request_id)
+    written = group_store.writer.store(row)
     if written is None:
         return None
-    event_id, status = written.event_id, row["status"]
+    event_id, status = written.event_id, row.status
     if event_id is None:
         return StoredDelivery(None, status, duplicate=True, connection_id=written.connection_id)
     if status == WebhookEvent.Status.PENDING and enqueue is not None:
         group_store.after_commit(lambda: enqueue(event_id))
     return StoredDelivery(event_id, status, connection_id=written.connection_id)
+
+
+def delivery_row(
+    secret: str,
+    payload: dict[str, Any],
+    *,
+    received_at: dt.datetime | None = None,
+    request_id: str = "",
+) -> group_store.DeliveryRow:
+    """A delivery as `sb_store_webhook_deliveries` takes it: the secret as its digest only."""
+    columns, canonical = _event_columns(payload, received_at)
+    return group_store.DeliveryRow(
+        secret_digest=secret_digest(secret),
+        payload=canonical.decode(),
+        event_type_raw=columns["event_type_raw"],
+        event_type=columns["event_type"],
+        dedupe_key=columns["dedupe_key"],
+        campaign_instantly_id=columns["campaign_instantly_id"],
+        occurred_at=columns["occurred_at"],
+        received_at=columns["received_at"],
+        status=columns["status"],
+        last_error=columns["last_error"],
+        request_id=request_id[:128],
+    )
 
 
 def dedupe_key_of(canonical: bytes) -> str:
