@@ -4,7 +4,6 @@ row; one the database refuses fails alone; the writer's own connection survives 
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import threading
 import time
@@ -22,7 +21,7 @@ from testkit import make_connection
 
 def row_for(secret: str, payload: dict, *, raw_payload: str | None = None):
     row = ingest.delivery_row(secret, payload, request_id="req-1")
-    return row if raw_payload is None else dataclasses.replace(row, payload=raw_payload)
+    return row if raw_payload is None else row._replace(payload=raw_payload)
 
 
 def delivery(n: int) -> dict:

@@ -32,7 +32,7 @@ import os
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import django.db
 import psycopg
@@ -51,9 +51,9 @@ _STORE_SQL = (
 )
 
 
-@dataclass(frozen=True)
-class DeliveryRow:
-    """One delivery as the function takes it (the payload as its canonical JSON text)."""
+class DeliveryRow(NamedTuple):
+    """One delivery as the function takes it (the payload as its canonical JSON text). The
+    fields are in the function's argument order: a group's rows, zipped, are its arrays."""
 
     secret_digest: str
     payload: str
@@ -98,28 +98,12 @@ Execute = Callable[[str, Sequence[Any]], list[tuple]]
 def write_rows(execute: Execute, rows: Sequence[DeliveryRow]) -> list[Written | None]:
     """Store rows with one statement; answer, per row in order, what was written (None: no
     connection has its secret)."""
-    columns = [list(column) for column in zip(*(_values(row) for row in rows), strict=True)]
+    columns = [list(column) for column in zip(*rows, strict=True)]
     answered = {
         ordinal: Written(connection_id, organization_id, event_id)
         for ordinal, connection_id, organization_id, event_id in execute(_STORE_SQL, columns)
     }
     return [answered.get(position) for position in range(1, len(rows) + 1)]
-
-
-def _values(row: DeliveryRow) -> tuple:
-    return (
-        row.secret_digest,
-        row.payload,
-        row.event_type_raw,
-        row.event_type,
-        row.dedupe_key,
-        row.campaign_instantly_id,
-        row.occurred_at,
-        row.received_at,
-        row.status,
-        row.last_error,
-        row.request_id,
-    )
 
 
 class _Slot:
