@@ -56,8 +56,9 @@ WEBHOOK_DELIVERIES = Counter(
 )
 WEBHOOK_STORE_GROUP_SIZE = Histogram(
     "salesbrain_webhook_store_group_size",
-    "Deliveries stored by one statement of the receiver (instantly.webhooks.group_store): its "
-    "count is the number of statements, its sum the deliveries they stored.",
+    "Deliveries sent in one statement of the receiver (instantly.webhooks.group_store): its "
+    "count is the number of statements, its sum the deliveries they carried (a failed group "
+    "retried one by one counts again).",
     buckets=(1, 2, 4, 8, 16, 32, 64),
 )
 EVENTS_PROCESSED = Counter(

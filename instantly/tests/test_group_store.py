@@ -10,6 +10,7 @@ import time
 
 import psycopg
 import pytest
+from prometheus_client import REGISTRY
 
 from accounts.tenancy import staff_scope, tenant_scope
 from instantly.models import WebhookEvent
@@ -110,17 +111,25 @@ def store_concurrently(writer, rows) -> list:
     return results
 
 
+def group_size_samples() -> tuple[float, float]:
+    """`salesbrain_webhook_store_group_size`'s count (statements) and sum (deliveries)."""
+    name = "salesbrain_webhook_store_group_size"
+    return tuple(REGISTRY.get_sample_value(f"{name}_{part}") or 0.0 for part in ("count", "sum"))
+
+
 @pytest.mark.django_db(transaction=True)
 def test_deliveries_arriving_during_a_write_share_the_next_statement(org_a, settings):
     settings.INSTANTLY_WEBHOOK_OWN_CONNECTION = True
     _conn, secret = make_connection("acme", organization=org_a, with_secret=True)
     writer = group_store.GroupWriter(lambda: executor)
     executor = HeldFirstWrite(writer, group_store.own_connection.execute, waiting=7)
+    statements, stored_by_them = group_size_samples()
     try:
         results = store_concurrently(writer, [row_for(secret, delivery(n)) for n in range(8)])
     finally:
         group_store.own_connection.close()
     assert executor.sizes == [1, 7]
+    assert group_size_samples() == (statements + 2, stored_by_them + 8)  # the metric says so
     assert all(isinstance(r, group_store.Written) and r.event_id for r in results)
     with staff_scope():
         stored = dict(WebhookEvent.objects.values_list("id", "payload__lead_email"))
